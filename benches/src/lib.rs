@@ -1,0 +1,1 @@
+//! Shared helpers for crest's benchmarks. Benchmarks live in `benches/benches/`.

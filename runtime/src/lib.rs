@@ -1,0 +1,19 @@
+//! crest's core: the bare epoll API, the edge-triggered I/O driver, the executors, the
+//! timers and the blocking pool.
+//!
+//! Users depend on the `crest` facade, which re-exports this crate's public modules; the
+//! paths in the docs (`crest::runtime`, `crest::task`, ...) are the facade's.
+
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+#![warn(missing_docs)]
+
+pub(crate) mod driver;
+pub mod io;
+pub mod runtime;
+pub mod sys;
+pub mod task;
+pub mod time;
+
+pub use runtime::block_on;
+pub use runtime::spawn::spawn;

@@ -1,0 +1,171 @@
+//! Runtimes: the scheduler, the I/O driver, the timers and the blocking pool together.
+//!
+//! Most programs need only `crest::block_on` or `#[crest::main]`; build a [`Runtime`]
+//! yourself to choose the scheduler and its settings ([`Builder`]), or to keep one
+//! runtime and enter it from many places ([`Handle`]).
+
+pub(crate) mod blocking;
+mod builder;
+pub(crate) mod context;
+mod handle;
+mod park;
+pub(crate) mod scheduler;
+pub(crate) mod spawn;
+
+use std::future::Future;
+use std::time::Duration;
+
+pub use builder::Builder;
+pub use handle::{EnterGuard, Handle};
+
+use crate::task::JoinHandle;
+
+/// A crest runtime: a scheduler with its I/O driver, timers and blocking pool.
+///
+/// Dropping it shuts it down: every task is dropped (its destructors run), every I/O
+/// object it drives is woken with an error and the blocking pool's threads are waited for.
+///
+/// ```
+/// let rt = crest::runtime::Runtime::new()?;
+/// let handle = rt.spawn(async { 6 * 7 });
+/// assert_eq!(rt.block_on(handle).unwrap(), 42);
+/// # std::io::Result::Ok(())
+/// ```
+pub struct Runtime {
+    handle: Handle,
+    timer_slack: Option<Duration>,
+    /// Set by `shutdown_timeout`, which does the shutdown itself.
+    shut_down: bool,
+}
+
+impl Runtime {
+    pub(crate) fn from_parts(inner: scheduler::Handle, timer_slack: Option<Duration>) -> Runtime {
+        Runtime { handle: Handle { inner }, timer_slack, shut_down: false }
+    }
+
+    /// A multi-thread runtime with default settings (`Builder::new_multi_thread().build()`).
+    ///
+    /// # Errors
+    /// See [`Builder::build`].
+    pub fn new() -> std::io::Result<Runtime> {
+        Builder::new_multi_thread().build()
+    }
+
+    /// Runs `future` to completion on this thread; tasks spawned meanwhile run too.
+    ///
+    /// # Panics
+    /// When called from inside a runtime (a task, or another `block_on`): await the
+    /// future instead, or move blocking code to `spawn_blocking`.
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        if crate::runtime::context::in_runtime() {
+            // Let enter_runtime produce the message.
+            let _ = context::enter_runtime();
+        }
+        let _slack = self.timer_slack.map(SlackGuard::set);
+        self.handle.block_on(future)
+    }
+
+    /// Spawns a task on this runtime.
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.handle.spawn(future)
+    }
+
+    /// Runs a blocking closure on this runtime's blocking pool.
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.handle.spawn_blocking(f)
+    }
+
+    /// A handle to this runtime, usable from any thread.
+    pub fn handle(&self) -> Handle {
+        self.handle.clone()
+    }
+
+    /// Makes this runtime current on this thread until the guard drops.
+    pub fn enter(&self) -> EnterGuard<'_> {
+        self.handle.enter()
+    }
+
+    /// Shuts the runtime down: drops every task, closes every fd it owns, and waits at
+    /// most `timeout` for blocking tasks that are still running (they are detached after).
+    pub fn shutdown_timeout(mut self, timeout: Duration) {
+        self.shut_down = true;
+        self.handle.inner.shutdown(Some(timeout));
+    }
+
+    /// Shuts the runtime down without waiting for blocking tasks.
+    pub fn shutdown_background(self) {
+        self.shutdown_timeout(Duration::ZERO);
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        if !self.shut_down {
+            self.handle.inner.shutdown(None);
+        }
+    }
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime").finish_non_exhaustive()
+    }
+}
+
+/// Sets this thread's timer slack and restores the previous one on drop.
+struct SlackGuard {
+    prev: Option<Duration>,
+}
+
+impl SlackGuard {
+    fn set(slack: Duration) -> SlackGuard {
+        let prev = crate::sys::thread::timer_slack().ok();
+        if prev != Some(slack) {
+            let _ = crate::sys::thread::set_timer_slack(slack);
+        }
+        SlackGuard { prev: prev.filter(|p| *p != slack) }
+    }
+}
+
+impl Drop for SlackGuard {
+    fn drop(&mut self) {
+        if let Some(prev) = self.prev {
+            let _ = crate::sys::thread::set_timer_slack(prev);
+        }
+    }
+}
+
+/// Runs `future` to completion on a new current-thread runtime, then drops the runtime
+/// (and with it every task still pending).
+///
+/// ```
+/// let n = crest::block_on(async {
+///     let a = crest::spawn(async { 20 });
+///     let b = crest::spawn(async { 22 });
+///     a.await.unwrap() + b.await.unwrap()
+/// });
+/// assert_eq!(n, 42);
+/// ```
+///
+/// # Panics
+/// When called from inside a runtime, with a message that says what to do instead; when
+/// the runtime cannot be created (the process is out of file descriptors).
+#[track_caller]
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    if context::in_runtime() {
+        let _ = context::enter_runtime();
+    }
+    let rt = Builder::new_current_thread()
+        .build()
+        .unwrap_or_else(|e| panic!("crest::block_on could not create its runtime: {e}"));
+    rt.block_on(future)
+}

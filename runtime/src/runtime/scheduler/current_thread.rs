@@ -1,0 +1,345 @@
+//! The current-thread scheduler: every task runs on the thread that calls `block_on`.
+//!
+//! The thread that drives the scheduler owns its [`Core`]: the local run queue and the
+//! driver. Wakes on that thread push to the local queue with no atomic operation beyond the
+//! task's state word; wakes from other threads push to the injection queue and unpark the
+//! driver. Only one thread at a time drives the scheduler; another thread that calls
+//! `block_on` meanwhile polls its own future and waits for the core to come free.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::ThreadId;
+use std::time::Duration;
+
+use crossbeam_queue::SegQueue;
+
+use super::super::blocking;
+use super::super::context;
+use super::super::park::ParkState;
+use super::Handle as SchedulerHandle;
+use crate::driver::{self, Driver};
+use crate::task::{self, JoinHandle, Notified, OwnedTasks, Schedule, Task};
+
+/// Scheduler settings.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Config {
+    /// Tasks run between two non-blocking looks at I/O and timers.
+    pub(crate) event_interval: u32,
+    /// Every this many tasks, the injection queue goes first (so it cannot starve).
+    pub(crate) global_queue_interval: u32,
+}
+
+/// The shared part of the scheduler.
+pub(crate) struct Handle {
+    inject: SegQueue<Notified>,
+    owned: OwnedTasks,
+    park: ParkState,
+    is_shutdown: AtomicBool,
+    /// The core, while no thread drives the scheduler.
+    core: Mutex<Option<Box<Core>>>,
+    /// Signalled when the core comes back or a waiting `block_on`'s future is woken.
+    core_returned: Condvar,
+    core_generation: Mutex<u64>,
+    pub(crate) driver: Arc<driver::Handle>,
+    pub(crate) blocking: blocking::Spawner,
+    config: Config,
+}
+
+/// What the driving thread owns.
+pub(crate) struct Core {
+    local: Local,
+    driver: Driver,
+    tick: u32,
+}
+
+/// The part of the core that wakers on the driving thread reach through `CURRENT_CORE`.
+struct Local {
+    handle: *const Handle,
+    run_queue: RefCell<VecDeque<Notified>>,
+}
+
+// SAFETY: a core is used by one thread at a time: the one that took it out of the
+// handle's mutex. `Local::handle` is only compared, never dereferenced through the core,
+// and the run queue's RefCell is only borrowed by that thread (through CURRENT_CORE).
+unsafe impl Send for Core {}
+
+thread_local! {
+    /// The core this thread is driving, if any. Set only by `CoreGuard`, for exactly as
+    /// long as the core is on this thread's stack.
+    static CURRENT_CORE: Cell<*const Local> = const { Cell::new(std::ptr::null()) };
+}
+
+impl Handle {
+    pub(crate) fn new(driver: Driver, blocking: blocking::Spawner, config: Config) -> Arc<Handle> {
+        let driver_handle = driver.handle().clone();
+        let handle = Arc::new(Handle {
+            inject: SegQueue::new(),
+            owned: OwnedTasks::new(),
+            park: ParkState::new(),
+            is_shutdown: AtomicBool::new(false),
+            core: Mutex::new(None),
+            core_returned: Condvar::new(),
+            core_generation: Mutex::new(0),
+            driver: driver_handle,
+            blocking,
+            config,
+        });
+        let core = Box::new(Core {
+            local: Local { handle: Arc::as_ptr(&handle), run_queue: RefCell::new(VecDeque::with_capacity(64)) },
+            driver,
+            tick: 0,
+        });
+        *handle.core.lock().unwrap_or_else(|p| p.into_inner()) = Some(core);
+        handle
+    }
+
+    pub(crate) fn spawn<F>(me: &Arc<Handle>, future: F, local_owner: Option<ThreadId>) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+    {
+        let (task, notified, join) = task::new_task(future, me.clone(), local_owner);
+        if let Some(notified) = me.owned.bind(task, notified) {
+            me.schedule(notified);
+        }
+        join
+    }
+
+    pub(crate) fn num_tasks(&self) -> usize {
+        self.owned.len()
+    }
+
+    fn take_core(&self) -> Option<Box<Core>> {
+        self.core.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+
+    fn bump_generation(&self) {
+        *self.core_generation.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+        self.core_returned.notify_all();
+    }
+
+    pub(crate) fn block_on<F: Future>(me: &Arc<Handle>, handle: &SchedulerHandle, future: F) -> F::Output {
+        let _runtime = context::enter_runtime();
+        let _current = context::set_current(handle);
+        let mut future = pin!(future);
+        let waiter = Arc::new(Waiter { woken: AtomicBool::new(true), handle: me.clone() });
+        let waker = Waker::from(waiter.clone());
+        let mut cx = Context::from_waker(&waker);
+        loop {
+            if let Some(core) = me.take_core() {
+                let guard = CoreGuard::enter(me, core);
+                return guard.run(future.as_mut());
+            }
+            // Another thread drives the scheduler: poll our future when it is woken and
+            // take the core when it comes back.
+            let generation = *me.core_generation.lock().unwrap_or_else(|p| p.into_inner());
+            if waiter.woken.swap(false, Ordering::AcqRel) {
+                if let Poll::Ready(v) = future.as_mut().poll(&mut cx) {
+                    return v;
+                }
+            }
+            let mut g = me.core_generation.lock().unwrap_or_else(|p| p.into_inner());
+            while *g == generation && !waiter.woken.load(Ordering::Acquire) {
+                g = me.core_returned.wait(g).unwrap_or_else(|p| p.into_inner());
+            }
+        }
+    }
+
+    /// Runtime shutdown: cancels every task, empties the queues, shuts the driver down.
+    pub(crate) fn shutdown(me: &Arc<Handle>, handle: &SchedulerHandle) {
+        if me.is_shutdown.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let _current = context::set_current(handle);
+        match me.take_core() {
+            Some(core) => {
+                let mut guard = CoreGuard::enter(me, core);
+                me.owned.close_and_shutdown_all();
+                guard.drain_queues();
+                guard.core_mut().driver.shutdown();
+            }
+            None => {
+                // Driven elsewhere right now (a Handle::block_on on another thread): cancel
+                // what is idle; the driving thread sees the rest cancelled when it yields.
+                me.owned.close_and_shutdown_all();
+                while let Some(task) = me.inject.pop() {
+                    drop(task);
+                }
+            }
+        }
+    }
+
+    fn schedule_remote(&self, task: Notified) {
+        self.inject.push(task);
+        if self.is_shutdown.load(Ordering::Acquire) {
+            // Shut down: nobody will run it. Drop it rather than keep a reference cycle.
+            while let Some(task) = self.inject.pop() {
+                drop(task);
+            }
+            return;
+        }
+        self.park.unpark(&self.driver);
+    }
+}
+
+impl Schedule for Arc<Handle> {
+    fn schedule(&self, task: Notified) {
+        let me = Arc::as_ptr(self);
+        let local = CURRENT_CORE.with(|c| c.get());
+        // SAFETY: a non-null CURRENT_CORE points to the `Local` of a core that is on this
+        // thread's stack for as long as the pointer is set (CoreGuard).
+        if !local.is_null() && unsafe { (*local).handle } == me {
+            // SAFETY: as above.
+            let local = unsafe { &*local };
+            local.run_queue.borrow_mut().push_back(task);
+            return;
+        }
+        self.schedule_remote(task);
+    }
+
+    fn release(&self, task: &Task) -> Option<Task> {
+        self.owned.remove(task)
+    }
+}
+
+/// The waker of the future passed to `block_on`.
+struct Waiter {
+    woken: AtomicBool,
+    handle: Arc<Handle>,
+}
+
+impl Wake for Waiter {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        // Release: whatever the waker did before waking is visible to the poll.
+        self.woken.store(true, Ordering::Release);
+        self.handle.park.unpark(&self.handle.driver);
+        if CURRENT_CORE.with(|c| c.get().is_null()) {
+            // Perhaps a thread waits for the core in `block_on`: let it poll its future.
+            self.handle.bump_generation();
+        }
+    }
+}
+
+/// Holds the core on this thread: publishes it in `CURRENT_CORE` and gives it back to the
+/// handle on drop, also when a panic unwinds through `block_on`.
+struct CoreGuard<'a> {
+    handle: &'a Arc<Handle>,
+    core: Option<Box<Core>>,
+    prev: *const Local,
+}
+
+impl<'a> CoreGuard<'a> {
+    fn enter(handle: &'a Arc<Handle>, core: Box<Core>) -> CoreGuard<'a> {
+        let prev = CURRENT_CORE.with(|c| c.replace(&core.local as *const Local));
+        CoreGuard { handle, core: Some(core), prev }
+    }
+
+    fn core_mut(&mut self) -> &mut Core {
+        self.core.as_mut().expect("the core is held until the guard drops")
+    }
+
+    fn next_task(&mut self) -> Option<Notified> {
+        let handle = self.handle;
+        let core = self.core_mut();
+        core.tick = core.tick.wrapping_add(1);
+        if core.tick % handle.config.global_queue_interval == 0 {
+            handle.inject.pop().or_else(|| core.local.run_queue.borrow_mut().pop_front())
+        } else {
+            let local = core.local.run_queue.borrow_mut().pop_front();
+            local.or_else(|| handle.inject.pop())
+        }
+    }
+
+    fn run<F: Future>(mut self, mut future: std::pin::Pin<&mut F>) -> F::Output {
+        let handle = self.handle.clone();
+        let waiter = Arc::new(Waiter { woken: AtomicBool::new(true), handle: handle.clone() });
+        let waker = Waker::from(waiter.clone());
+        let mut cx = Context::from_waker(&waker);
+        let interval = handle.config.event_interval;
+        let mut since_io = 0;
+        loop {
+            if waiter.woken.swap(false, Ordering::AcqRel) {
+                since_io += 1;
+                if let Poll::Ready(v) = future.as_mut().poll(&mut cx) {
+                    return v;
+                }
+            }
+            let mut ran = 0;
+            while ran < interval {
+                let Some(task) = self.next_task() else { break };
+                task.run();
+                ran += 1;
+                if waiter.woken.load(Ordering::Relaxed) {
+                    break;
+                }
+            }
+            since_io += ran;
+            if ran == 0 && !waiter.woken.load(Ordering::Acquire) {
+                if handle.park.park(&mut self.core_mut().driver, None) {
+                    since_io = 0;
+                }
+            }
+            if since_io >= interval {
+                let _ = self.core_mut().driver.turn(Some(Duration::ZERO));
+                since_io = 0;
+            }
+        }
+    }
+
+    /// Drops every queued task (shutdown). Dropping one may queue another, so loop.
+    fn drain_queues(&mut self) {
+        loop {
+            let local = self.core_mut().local.run_queue.borrow_mut().pop_front();
+            let Some(task) = local.or_else(|| self.handle.inject.pop()) else { break };
+            drop(task);
+        }
+    }
+}
+
+impl Drop for CoreGuard<'_> {
+    fn drop(&mut self) {
+        let _ = CURRENT_CORE.try_with(|c| c.set(self.prev));
+        if let Some(core) = self.core.take() {
+            *self.handle.core.lock().unwrap_or_else(|p| p.into_inner()) = Some(core);
+            self.handle.bump_generation();
+        }
+    }
+}
+
+/// Spawns a `!Send` future on the current-thread scheduler this thread is driving.
+///
+/// # Panics
+/// When this thread drives no current-thread scheduler.
+pub(crate) fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let local = CURRENT_CORE.with(|c| c.get());
+    assert!(
+        !local.is_null(),
+        "crest::task::spawn_local must be called on a thread running crest::block_on or a \
+         current-thread runtime's block_on (a #[crest::main(flavor = \"current_thread\")] or \
+         #[crest::test] body); use crest::spawn for Send futures on other runtimes"
+    );
+    // SAFETY: non-null CURRENT_CORE points to a live core on this thread (CoreGuard), and
+    // its `handle` pointer comes from the Arc that owns the core's scheduler, which the
+    // core's driving `block_on` keeps alive.
+    let handle = unsafe { &*(*local).handle };
+    // Recover an owned Arc from the handle the core belongs to.
+    let me = context::try_current()
+        .and_then(|h| match h {
+            SchedulerHandle::CurrentThread(h) if std::ptr::eq(Arc::as_ptr(&h), handle) => Some(h),
+            _ => None,
+        })
+        .expect("the current runtime is the one this thread drives");
+    Handle::spawn(&me, future, Some(std::thread::current().id()))
+}

@@ -1,0 +1,64 @@
+//! The schedulers, behind one cloneable handle.
+
+pub(crate) mod current_thread;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use super::blocking;
+use crate::driver;
+use crate::task::JoinHandle;
+
+/// A handle to whichever scheduler runs the current runtime.
+#[derive(Clone)]
+pub(crate) enum Handle {
+    CurrentThread(Arc<current_thread::Handle>),
+}
+
+impl Handle {
+    pub(crate) fn driver(&self) -> &Arc<driver::Handle> {
+        match self {
+            Handle::CurrentThread(h) => &h.driver,
+        }
+    }
+
+    pub(crate) fn blocking(&self) -> &blocking::Spawner {
+        match self {
+            Handle::CurrentThread(h) => &h.blocking,
+        }
+    }
+
+    pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        match self {
+            Handle::CurrentThread(h) => current_thread::Handle::spawn(h, future, None),
+        }
+    }
+
+    /// Runs `future` to completion on this thread, driving the scheduler if this thread
+    /// can (the current-thread scheduler's core is free) and otherwise waiting for it.
+    pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
+        match self {
+            Handle::CurrentThread(h) => current_thread::Handle::block_on(h, self, future),
+        }
+    }
+
+    /// Drops every task, wakes every I/O object with an error, and stops the blocking
+    /// pool, waiting for its threads at most `timeout` (`None`: until they return).
+    pub(crate) fn shutdown(&self, timeout: Option<std::time::Duration>) {
+        match self {
+            Handle::CurrentThread(h) => current_thread::Handle::shutdown(h, self),
+        }
+        self.blocking().shutdown(timeout);
+    }
+
+    /// Live tasks of this runtime (diagnostics and tests).
+    pub(crate) fn num_tasks(&self) -> usize {
+        match self {
+            Handle::CurrentThread(h) => h.num_tasks(),
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! `crest::spawn` and `crest::task::spawn_local`.
+
+use std::future::Future;
+
+use super::{context, scheduler};
+use crate::task::JoinHandle;
+
+/// Spawns a task on the current runtime and returns a handle to its output.
+///
+/// The task starts running at once, in the background; awaiting the handle is optional
+/// (dropping it detaches the task). A panic in the task reaches the handle as a
+/// [`JoinError`](crate::task::JoinError); the runtime carries on.
+///
+/// ```
+/// crest::block_on(async {
+///     let handle = crest::spawn(async { "hello" });
+///     assert_eq!(handle.await.unwrap(), "hello");
+/// });
+/// ```
+///
+/// # Panics
+/// Outside a runtime context (use `Runtime::spawn` or `Handle::spawn` there).
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    match context::try_current() {
+        Some(handle) => handle.spawn(future),
+        None => panic!(
+            "crest::spawn called outside a crest runtime: call it inside crest::block_on, a \
+             #[crest::main] or #[crest::test] function, or a task; from other threads use \
+             Runtime::spawn or a runtime::Handle"
+        ),
+    }
+}
+
+/// Spawns a `!Send` future on the current thread.
+///
+/// Allowed inside `crest::block_on` and a current-thread runtime's `block_on` (which is
+/// what `#[crest::test]` and `#[crest::main(flavor = "current_thread")]` use); the task
+/// runs on that thread only.
+///
+/// ```
+/// use std::rc::Rc;
+/// crest::block_on(async {
+///     let shared = Rc::new(5);
+///     let copy = shared.clone();
+///     let handle = crest::task::spawn_local(async move { *copy + 1 });
+///     assert_eq!(handle.await.unwrap(), 6);
+/// });
+/// ```
+///
+/// # Panics
+/// Anywhere else, with a message that says where to call it from.
+#[track_caller]
+pub fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    scheduler::current_thread::spawn_local(future)
+}

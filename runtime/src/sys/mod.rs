@@ -1,0 +1,31 @@
+//! Every operating-system call crest makes lives below this module.
+//!
+//! Each call goes through [`syscall!`], which turns the C convention (`-1` and `errno`)
+//! into an [`io::Result`](std::io::Result). Each new descriptor is wrapped in an
+//! [`OwnedFd`](std::os::fd::OwnedFd) on the line it is born, so no path can leak it.
+//!
+//! What this module does not do: keep state. Readiness, wakers and timers belong to the
+//! driver; this module only speaks to the kernel.
+
+/// Calls a libc function and turns a `-1` return into `Err(io::Error::last_os_error())`.
+///
+/// The expansion contains an `unsafe` block: every use must be preceded by a
+/// `// SAFETY:` comment arguing why the arguments are valid for that call.
+macro_rules! syscall {
+    ($fn:ident ( $($arg:expr),* $(,)? )) => {{
+        #[allow(clippy::undocumented_unsafe_blocks)]
+        let res = unsafe { libc::$fn($($arg),*) };
+        if res == -1 {
+            Err(std::io::Error::last_os_error())
+        } else {
+            Ok(res)
+        }
+    }};
+}
+#[allow(unused_imports)]
+pub(crate) use syscall;
+
+pub mod epoll;
+pub(crate) mod eventfd;
+pub mod fd;
+pub(crate) mod thread;

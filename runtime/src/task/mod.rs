@@ -1,0 +1,134 @@
+//! Tasks: spawned futures, their handles and their wakers.
+//!
+//! A task is one allocation (`raw.rs`) driven by a state word (`state.rs`). The scheduler
+//! sees three kinds of owning pointers, each holding one reference:
+//!
+//! * [`Task`]: the owned-task list's reference, used to cancel every task at shutdown.
+//! * [`Notified`]: a task that is queued to run. At most one exists per task at a time
+//!   (the `NOTIFIED` bit), so a task woken while it runs is queued once, not twice.
+//! * [`JoinHandle`]: the user's handle to the output.
+//!
+//! Schedulers implement [`Schedule`]; the task code is the same for the current-thread
+//! scheduler, the multi-thread scheduler and the blocking pool.
+
+mod join;
+mod list;
+pub(crate) mod raw;
+mod state;
+mod waker;
+mod yield_now;
+
+use std::future::Future;
+use std::mem::ManuallyDrop;
+use std::ptr::NonNull;
+use std::thread::ThreadId;
+
+pub use join::{JoinError, JoinHandle};
+pub(crate) use list::OwnedTasks;
+use raw::Header;
+pub use yield_now::yield_now;
+
+pub use crate::runtime::blocking::spawn_blocking;
+pub use crate::runtime::spawn::{spawn, spawn_local};
+
+/// What a scheduler does for its tasks.
+pub(crate) trait Schedule: Send + Sync + Sized + 'static {
+    /// Queues a task to run. Called from any thread.
+    fn schedule(&self, task: Notified);
+
+    /// Queues a task that was woken while it ran (it yielded): behind the others.
+    fn yield_now(&self, task: Notified) {
+        self.schedule(task);
+    }
+
+    /// The task completed: take it out of the owned list and return the list's reference,
+    /// or `None` if it is not (or no longer) there.
+    fn release(&self, task: &Task) -> Option<Task>;
+}
+
+/// An owning reference to a task.
+pub(crate) struct Task {
+    ptr: NonNull<Header>,
+}
+
+// SAFETY: a Task only touches the header's atomic state and calls vtable functions that
+// respect the task's thread rules: a `spawn_local` future is only polled or dropped on its
+// owner thread (checked in `Notified::run` and the owned list's shutdown).
+unsafe impl Send for Task {}
+// SAFETY: as above; `&Task` exposes nothing but the header.
+unsafe impl Sync for Task {}
+
+impl Task {
+    /// Takes over a reference that the caller owns.
+    pub(crate) fn from_raw(ptr: NonNull<Header>) -> Task {
+        Task { ptr }
+    }
+
+    pub(crate) fn header(&self) -> &Header {
+        // SAFETY: our reference keeps the header alive.
+        unsafe { self.ptr.as_ref() }
+    }
+
+    pub(crate) fn header_ptr(&self) -> NonNull<Header> {
+        self.ptr
+    }
+
+    /// Cancels the task in place if it is idle (runtime shutdown); consumes this reference.
+    pub(crate) fn shutdown(self) {
+        let this = ManuallyDrop::new(self);
+        // SAFETY: our reference is transferred to the vtable function.
+        unsafe { (this.header().vtable.shutdown)(this.ptr) }
+    }
+
+    /// True when the task must only be touched on a thread other than the current one.
+    pub(crate) fn is_foreign_local(&self) -> bool {
+        self.header().local_owner.is_some_and(|owner| owner != std::thread::current().id())
+    }
+}
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        if self.header().state.ref_dec() {
+            // SAFETY: ours was the last reference.
+            unsafe { (self.header().vtable.dealloc)(self.ptr) }
+        }
+    }
+}
+
+/// A queued task: running it is the only way to poll the future.
+pub(crate) struct Notified(pub(crate) Task);
+
+impl Notified {
+    /// Polls the task once (or cancels it if it was aborted).
+    ///
+    /// # Panics
+    /// When a `spawn_local` task would run on a thread other than its owner's: that
+    /// happens only if a current-thread runtime holding local tasks is driven from
+    /// another thread, which is not supported.
+    pub(crate) fn run(self) {
+        if let Some(owner) = self.0.header().local_owner {
+            assert!(
+                owner == std::thread::current().id(),
+                "a task spawned with crest::task::spawn_local was about to run on another thread; \
+                 drive a current-thread runtime that has local tasks from one thread only"
+            );
+        }
+        let this = ManuallyDrop::new(self);
+        // SAFETY: the Notified's reference is transferred to `poll`.
+        unsafe { (this.0.header().vtable.poll)(this.0.ptr) }
+    }
+}
+
+/// Allocates a task and returns its three owners (see the module docs).
+pub(crate) fn new_task<F, S>(
+    future: F,
+    scheduler: S,
+    local_owner: Option<ThreadId>,
+) -> (Task, Notified, JoinHandle<F::Output>)
+where
+    F: Future + 'static,
+    S: Schedule,
+{
+    let ptr = raw::allocate(future, scheduler, local_owner);
+    (Task::from_raw(ptr), Notified(Task::from_raw(ptr)), JoinHandle::from_raw(ptr))
+}

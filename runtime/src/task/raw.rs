@@ -1,0 +1,336 @@
+//! The task allocation and its type-erased entry points.
+//!
+//! A task is one heap allocation, a [`Cell`]: the [`Header`] (state word and vtable),
+//! the scheduler handle, the future-or-output [`Stage`], and the join waker slot. Everything
+//! outside this file sees only `NonNull<Header>` and calls through the [`Vtable`], which
+//! knows the concrete future and scheduler types.
+//!
+//! # Who may touch which field
+//! * `stage`: whoever holds `RUNNING` (polling, cancelling, storing the output); after
+//!   `COMPLETE`, the `JoinHandle` alone while `JOIN_INTEREST` is set, otherwise the runtime
+//!   thread that completed the task (it drops an unwanted output before anyone else can
+//!   see `COMPLETE` without `JOIN_INTEREST`). Deallocation drops whatever is left.
+//! * `join_waker`: the `JoinHandle` while `JOIN_WAKER` is clear and the task is not
+//!   complete; the completing runtime thread, read-only, when its completion snapshot shows
+//!   `JOIN_WAKER`. Deallocation drops it.
+//! * `header.owned_slot`: the owned-task list, under its lock.
+//! * `scheduler`: read-only, by anyone holding a reference.
+
+use std::any::Any;
+use std::cell::UnsafeCell;
+use std::future::Future;
+use std::mem::ManuallyDrop;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::task::{Context, Poll, Waker};
+use std::thread::ThreadId;
+
+use super::join::JoinError;
+use super::state::{State, ToIdle, ToRunning};
+use super::{waker, Notified, Schedule, Task};
+
+/// The type-erased operations of a task.
+pub(crate) struct Vtable {
+    /// Runs a `Notified` (consumes its reference).
+    pub(crate) poll: unsafe fn(NonNull<Header>),
+    /// Hands a `Notified` (whose reference the caller transfers) to the task's scheduler.
+    pub(crate) schedule: unsafe fn(NonNull<Header>),
+    /// Frees the allocation (the last reference is gone).
+    pub(crate) dealloc: unsafe fn(NonNull<Header>),
+    /// Moves the output into `*dst` (a `Poll<Result<T, JoinError>>`) if complete, else
+    /// registers the waker.
+    pub(crate) try_read_output: unsafe fn(NonNull<Header>, *mut (), &Waker),
+    /// The `JoinHandle` is dropped (consumes its reference).
+    pub(crate) drop_join_handle: unsafe fn(NonNull<Header>),
+    /// Runtime shutdown: cancel in place if idle (consumes one reference).
+    pub(crate) shutdown: unsafe fn(NonNull<Header>),
+}
+
+/// The type-independent start of every task allocation.
+#[repr(C)]
+pub(crate) struct Header {
+    pub(crate) state: State,
+    pub(crate) vtable: &'static Vtable,
+    /// Where the owned-task list keeps this task; written and read under the list's lock.
+    pub(crate) owned_slot: UnsafeCell<usize>,
+    /// `Some` for `spawn_local` tasks: the one thread that may poll or drop the future.
+    pub(crate) local_owner: Option<ThreadId>,
+}
+
+// SAFETY: `owned_slot` is only accessed under the owned-task list's mutex; every other field
+// is immutable or atomic.
+unsafe impl Sync for Header {}
+// SAFETY: as above; the header holds no thread-bound data.
+unsafe impl Send for Header {}
+
+/// The future, then its output.
+pub(crate) enum Stage<F: Future> {
+    Running(F),
+    Finished(Result<F::Output, JoinError>),
+    Consumed,
+}
+
+#[repr(C)]
+pub(crate) struct Cell<F: Future, S> {
+    header: Header,
+    scheduler: S,
+    stage: UnsafeCell<Stage<F>>,
+    join_waker: UnsafeCell<Option<Waker>>,
+}
+
+/// Allocates a task. The state starts with three references: the returned `Task` (for
+/// the owned list), the `Notified` (for the run queue) and the `JoinHandle`'s raw pointer.
+pub(crate) fn allocate<F, S>(future: F, scheduler: S, local_owner: Option<ThreadId>) -> NonNull<Header>
+where
+    F: Future + 'static,
+    S: Schedule,
+{
+    let cell = Box::new(Cell {
+        header: Header {
+            state: State::new(),
+            vtable: vtable::<F, S>(),
+            owned_slot: UnsafeCell::new(usize::MAX),
+            local_owner,
+        },
+        scheduler,
+        stage: UnsafeCell::new(Stage::Running(future)),
+        join_waker: UnsafeCell::new(None),
+    });
+    // `Cell` is repr(C) with the header first, so the cast is the header's address.
+    NonNull::from(Box::leak(cell)).cast()
+}
+
+fn vtable<F: Future + 'static, S: Schedule>() -> &'static Vtable {
+    &Vtable {
+        poll: poll::<F, S>,
+        schedule: schedule::<F, S>,
+        dealloc: dealloc::<F, S>,
+        try_read_output: try_read_output::<F, S>,
+        drop_join_handle: drop_join_handle::<F, S>,
+        shutdown: shutdown::<F, S>,
+    }
+}
+
+/// # Safety
+/// `ptr` must point to a live `Cell<F, S>` (a reference to it is held by the caller).
+unsafe fn cell<'a, F: Future, S>(ptr: NonNull<Header>) -> &'a Cell<F, S> {
+    // SAFETY: the caller guarantees `ptr` came from `allocate::<F, S>` and is alive.
+    unsafe { ptr.cast::<Cell<F, S>>().as_ref() }
+}
+
+unsafe fn poll<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: the caller's `Notified` reference keeps the cell alive.
+    let cell = unsafe { cell::<F, S>(ptr) };
+    match cell.header.state.transition_to_running() {
+        ToRunning::Success => {}
+        ToRunning::Cancelled => {
+            // SAFETY: we hold RUNNING and a reference.
+            unsafe {
+                cancel(cell);
+                complete::<F, S>(ptr);
+            }
+            return;
+        }
+        ToRunning::Failed => return,
+        ToRunning::Dealloc => {
+            // SAFETY: ours was the last reference.
+            unsafe { dealloc::<F, S>(ptr) };
+            return;
+        }
+    }
+    // The waker borrows our reference for the duration of the poll; it must not drop it.
+    // SAFETY: the pointer stays valid while we hold the Notified's reference.
+    let waker = ManuallyDrop::new(unsafe { waker::from_header(ptr) });
+    let mut cx = Context::from_waker(&waker);
+    let res = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: we hold RUNNING, so the stage is ours; the future never moves (the cell
+        // is heap-allocated and freed only after the stage is dropped).
+        let stage = unsafe { &mut *cell.stage.get() };
+        match stage {
+            Stage::Running(f) => unsafe { Pin::new_unchecked(f) }.poll(&mut cx),
+            _ => unreachable!("a task was polled after it completed"),
+        }
+    }));
+    match res {
+        Ok(Poll::Pending) => match cell.header.state.transition_to_idle() {
+            ToIdle::Ok => {}
+            ToIdle::OkNotified => cell.scheduler.yield_now(Notified(Task::from_raw(ptr))),
+            // SAFETY: the last reference was ours.
+            ToIdle::OkDealloc => unsafe { dealloc::<F, S>(ptr) },
+            ToIdle::Cancelled => {
+                // SAFETY: we still hold RUNNING and a reference.
+                unsafe {
+                    cancel(cell);
+                    complete::<F, S>(ptr);
+                }
+            }
+        },
+        Ok(Poll::Ready(output)) => {
+            // SAFETY: we hold RUNNING.
+            let dropped = unsafe { drop_future(cell) };
+            let result = match dropped {
+                Ok(()) => Ok(output),
+                Err(panic) => Err(JoinError::panic(panic)),
+            };
+            // SAFETY: we hold RUNNING and a reference.
+            unsafe {
+                *cell.stage.get() = Stage::Finished(result);
+                complete::<F, S>(ptr);
+            }
+        }
+        Err(panic) => {
+            // SAFETY: we hold RUNNING; a second panic from the drop is swallowed in favour
+            // of the first.
+            unsafe {
+                let _ = drop_future(cell);
+                *cell.stage.get() = Stage::Finished(Err(JoinError::panic(panic)));
+                complete::<F, S>(ptr);
+            }
+        }
+    }
+}
+
+/// Drops the future, catching a panic from its destructor.
+///
+/// # Safety
+/// The caller holds `RUNNING`.
+unsafe fn drop_future<F: Future, S>(cell: &Cell<F, S>) -> Result<(), Box<dyn Any + Send>> {
+    catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: RUNNING gives us the stage.
+        unsafe { *cell.stage.get() = Stage::Consumed };
+    }))
+}
+
+/// Drops the future of a cancelled task and stores the cancellation as its output.
+///
+/// # Safety
+/// The caller holds `RUNNING`.
+unsafe fn cancel<F: Future, S>(cell: &Cell<F, S>) {
+    // SAFETY: forwarded from the caller.
+    let err = match unsafe { drop_future(cell) } {
+        Ok(()) => JoinError::cancelled(),
+        Err(panic) => JoinError::panic(panic),
+    };
+    // SAFETY: RUNNING gives us the stage.
+    unsafe { *cell.stage.get() = Stage::Finished(Err(err)) };
+}
+
+/// Publishes completion, wakes the joiner, leaves the owned list and drops the runner's
+/// reference.
+///
+/// # Safety
+/// The caller holds `RUNNING` and one reference, which this consumes; the output (or
+/// error) is stored.
+unsafe fn complete<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: the caller's reference keeps the cell alive.
+    let cell = unsafe { cell::<F, S>(ptr) };
+    let snapshot = cell.header.state.transition_to_complete();
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        if !snapshot.is_join_interested() {
+            // Nobody will read the output: drop it here, on a runtime thread.
+            // SAFETY: without JOIN_INTEREST no JoinHandle exists to read the stage.
+            unsafe { *cell.stage.get() = Stage::Consumed };
+        } else if snapshot.is_join_waker_set() {
+            // SAFETY: JOIN_WAKER in our completion snapshot hands the slot to us, and the
+            // handle never writes it again once COMPLETE is set.
+            if let Some(w) = unsafe { &*cell.join_waker.get() } {
+                w.wake_by_ref();
+            }
+        }
+    }));
+    // The list's reference comes back to us (or was already taken by shutdown).
+    let task = ManuallyDrop::new(Task::from_raw(ptr));
+    let released = cell.scheduler.release(&task);
+    let n = match released {
+        Some(t) => {
+            std::mem::forget(t);
+            2
+        }
+        None => 1,
+    };
+    if cell.header.state.ref_dec_n(n) {
+        // SAFETY: those were the last references.
+        unsafe { dealloc::<F, S>(ptr) };
+    }
+}
+
+unsafe fn schedule<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: the caller transfers a reference, which keeps the cell alive.
+    let cell = unsafe { cell::<F, S>(ptr) };
+    cell.scheduler.schedule(Notified(Task::from_raw(ptr)));
+}
+
+unsafe fn dealloc<F: Future, S>(ptr: NonNull<Header>) {
+    // SAFETY: the last reference is gone, so nothing else can reach the cell; it was
+    // allocated by `allocate::<F, S>` as a Box.
+    drop(unsafe { Box::from_raw(ptr.cast::<Cell<F, S>>().as_ptr()) });
+}
+
+unsafe fn try_read_output<F: Future, S>(ptr: NonNull<Header>, dst: *mut (), waker: &Waker) {
+    // SAFETY: the JoinHandle's reference keeps the cell alive.
+    let cell = unsafe { cell::<F, S>(ptr) };
+    // SAFETY: the slot rules are followed inside (module docs).
+    if unsafe { can_read_output(&cell.header, &cell.join_waker, waker) } {
+        // SAFETY: COMPLETE with JOIN_INTEREST: the stage belongs to the JoinHandle.
+        let stage = std::mem::replace(unsafe { &mut *cell.stage.get() }, Stage::Consumed);
+        let out = match stage {
+            Stage::Finished(out) => out,
+            _ => panic!("JoinHandle polled after it returned Ready"),
+        };
+        // SAFETY: the JoinHandle passes a `*mut Poll<Result<F::Output, JoinError>>`.
+        unsafe { *dst.cast::<Poll<Result<F::Output, JoinError>>>() = Poll::Ready(out) };
+    }
+}
+
+/// True when the output can be read; otherwise leaves `waker` for the runtime to wake.
+///
+/// # Safety
+/// Called by the JoinHandle only; `slot` is the task's join waker slot.
+unsafe fn can_read_output(header: &Header, slot: &UnsafeCell<Option<Waker>>, waker: &Waker) -> bool {
+    let snapshot = header.state.load();
+    if snapshot.is_complete() {
+        return true;
+    }
+    if snapshot.is_join_waker_set() {
+        // SAFETY: while JOIN_WAKER is set the runtime only reads the slot, and so do we.
+        if unsafe { &*slot.get() }.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            return false;
+        }
+        if header.state.unset_join_waker().is_err() {
+            return true;
+        }
+    }
+    // SAFETY: JOIN_WAKER is clear and the task was not complete: the slot is ours.
+    unsafe { *slot.get() = Some(waker.clone()) };
+    header.state.set_join_waker().is_err()
+}
+
+unsafe fn drop_join_handle<F: Future, S>(ptr: NonNull<Header>) {
+    // SAFETY: the JoinHandle's reference keeps the cell alive.
+    let cell = unsafe { cell::<F, S>(ptr) };
+    if cell.header.state.unset_join_interested().is_err() {
+        // Complete while we were interested: the output is ours to drop.
+        // SAFETY: COMPLETE with JOIN_INTEREST gives the stage to the JoinHandle.
+        unsafe { *cell.stage.get() = Stage::Consumed };
+    }
+    if cell.header.state.ref_dec() {
+        // SAFETY: the last reference was ours.
+        unsafe { dealloc::<F, S>(ptr) };
+    }
+}
+
+unsafe fn shutdown<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: the caller transfers a reference, which keeps the cell alive.
+    let cell = unsafe { cell::<F, S>(ptr) };
+    if cell.header.state.transition_to_shutdown() {
+        // SAFETY: we took RUNNING; the transferred reference is the runner's.
+        unsafe {
+            cancel(cell);
+            complete::<F, S>(ptr);
+        }
+    } else if cell.header.state.ref_dec() {
+        // SAFETY: the last reference was ours.
+        unsafe { dealloc::<F, S>(ptr) };
+    }
+}

@@ -1,0 +1,63 @@
+//! Task wakers: a pointer to the task header plus a reference count. Cloning and waking
+//! allocate nothing; wakers are `Send + Sync` and work from any thread.
+
+use std::ptr::NonNull;
+use std::task::{RawWaker, RawWakerVTable, Waker};
+
+use super::raw::Header;
+use super::state::ToNotified;
+
+static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, drop_waker);
+
+/// Builds a waker that owns one reference to the task.
+///
+/// # Safety
+/// The caller owns one reference to the live task at `ptr`, which the waker takes over.
+pub(crate) unsafe fn from_header(ptr: NonNull<Header>) -> Waker {
+    // SAFETY: VTABLE's functions follow the RawWaker contract for a header pointer that
+    // owns one reference (the caller's).
+    unsafe { Waker::from_raw(RawWaker::new(ptr.as_ptr() as *const (), &VTABLE)) }
+}
+
+fn header<'a>(data: *const ()) -> &'a Header {
+    // SAFETY: `data` is a header pointer whose reference the waker holds (from_header).
+    unsafe { &*(data as *const Header) }
+}
+
+unsafe fn clone(data: *const ()) -> RawWaker {
+    header(data).state.ref_inc();
+    RawWaker::new(data, &VTABLE)
+}
+
+unsafe fn wake(data: *const ()) {
+    let h = header(data);
+    // SAFETY: `data` is non-null (it came from a NonNull).
+    let ptr = unsafe { NonNull::new_unchecked(data as *mut Header) };
+    match h.state.transition_to_notified_by_val() {
+        ToNotified::DoNothing => {}
+        // SAFETY: our reference becomes the Notified's, which `schedule` takes.
+        ToNotified::Submit => unsafe { (h.vtable.schedule)(ptr) },
+        // SAFETY: ours was the last reference.
+        ToNotified::Dealloc => unsafe { (h.vtable.dealloc)(ptr) },
+    }
+}
+
+unsafe fn wake_by_ref(data: *const ()) {
+    let h = header(data);
+    match h.state.transition_to_notified_by_ref() {
+        ToNotified::Submit => {
+            // SAFETY: the transition added a reference for the Notified, which `schedule`
+            // takes; `data` is non-null.
+            unsafe { (h.vtable.schedule)(NonNull::new_unchecked(data as *mut Header)) }
+        }
+        ToNotified::DoNothing | ToNotified::Dealloc => {}
+    }
+}
+
+unsafe fn drop_waker(data: *const ()) {
+    let h = header(data);
+    if h.state.ref_dec() {
+        // SAFETY: ours was the last reference; `data` is non-null.
+        unsafe { (h.vtable.dealloc)(NonNull::new_unchecked(data as *mut Header)) }
+    }
+}

@@ -1,0 +1,25 @@
+//! # crest
+//!
+//! A small, fast async runtime for Linux, built directly on edge-triggered epoll.
+//!
+//! ```
+//! crest::block_on(async {
+//!     let handle = crest::spawn(async { 1 + 2 });
+//!     assert_eq!(handle.await.unwrap(), 3);
+//! });
+//! ```
+//!
+//! * [`block_on`] and [`spawn`] run futures; [`runtime`] builds runtimes by hand.
+//! * [`task`] has `JoinHandle`, `spawn_blocking`, `spawn_local` and `yield_now`.
+//! * [`time`] has sub-millisecond timers; [`io`] the I/O traits and [`io::Async`].
+//! * [`net`] has TCP, UDP and Unix sockets; [`sys::epoll`] the bare epoll API.
+//! * `#[crest::main]` and `#[crest::test]` set a runtime up around an `async fn`.
+
+pub use crest_macros::{main, test};
+pub use crest_runtime::{block_on, io, runtime, spawn, sys, task, time};
+
+/// Networking: TCP, UDP and Unix sockets on nonblocking fds.
+#[allow(unused_imports)]
+pub mod net {
+    pub use crest_net::*;
+}
