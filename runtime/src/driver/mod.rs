@@ -87,7 +87,10 @@ impl Driver {
             is_shutdown: AtomicBool::new(false),
             timers: Timers::new(),
         });
-        Ok(Driver { handle, events: Vec::with_capacity(EVENT_CAPACITY) })
+        Ok(Driver {
+            handle,
+            events: Vec::with_capacity(EVENT_CAPACITY),
+        })
     }
 
     pub(crate) fn handle(&self) -> &Arc<Handle> {
@@ -178,8 +181,13 @@ impl Handle {
     }
 
     /// Stops watching `fd` and lets its readiness go after the next turn begins.
-    pub(crate) fn deregister(&self, fd: BorrowedFd<'_>, readiness: &Arc<Readiness>) -> io::Result<()> {
+    pub(crate) fn deregister(
+        &self,
+        fd: BorrowedFd<'_>,
+        readiness: &Arc<Readiness>,
+    ) -> io::Result<()> {
         let res = self.epoll.delete(fd);
+        readiness.clear_waiters();
         self.forget(readiness, true);
         res
     }
@@ -188,7 +196,9 @@ impl Handle {
         let mut set = self.lock_registrations();
         let slot = readiness.slot();
         let held = match set.live.get_mut(slot) {
-            Some(entry) if entry.as_ref().is_some_and(|r| Arc::ptr_eq(r, readiness)) => entry.take(),
+            Some(entry) if entry.as_ref().is_some_and(|r| Arc::ptr_eq(r, readiness)) => {
+                entry.take()
+            }
             _ => None,
         };
         if let Some(held) = held {
@@ -204,7 +214,12 @@ impl Handle {
         if self.is_shutdown.swap(true, Ordering::AcqRel) {
             return;
         }
-        let live: Vec<Arc<Readiness>> = self.lock_registrations().live.iter().flatten().cloned().collect();
+        let (live, released) = {
+            let mut set = self.lock_registrations();
+            let live: Vec<Arc<Readiness>> = set.live.iter().flatten().cloned().collect();
+            (live, std::mem::take(&mut set.release))
+        };
+        drop(released);
         for r in live {
             r.shutdown();
         }

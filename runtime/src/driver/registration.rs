@@ -21,7 +21,11 @@ impl Registration {
     }
 
     /// Waits until `dir` is ready; `Err` once the runtime has shut down.
-    pub(crate) fn poll_ready(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<io::Result<ReadyEvent>> {
+    pub(crate) fn poll_ready(
+        &self,
+        dir: Direction,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<ReadyEvent>> {
         match self.readiness.poll_ready(dir, cx) {
             Poll::Ready(ev) if ev.shutdown => Poll::Ready(Err(shutdown_error())),
             Poll::Ready(ev) => Poll::Ready(Ok(ev)),
@@ -84,7 +88,11 @@ impl Registration {
 
     /// Runs `op` once if `dir` is known to be ready; `WouldBlock` without a syscall if
     /// not. A `WouldBlock` from `op` clears the readiness it consumed.
-    pub(crate) fn try_io<R>(&self, dir: Direction, op: impl FnOnce() -> io::Result<R>) -> io::Result<R> {
+    pub(crate) fn try_io<R>(
+        &self,
+        dir: Direction,
+        op: impl FnOnce() -> io::Result<R>,
+    ) -> io::Result<R> {
         let Some(ev) = self.readiness.ready_now(dir) else {
             return Err(io::ErrorKind::WouldBlock.into());
         };

@@ -82,7 +82,10 @@ impl Schedule for BlockingSchedule {
     fn schedule(&self, task: Notified) {
         // Only reached when a blocking task is aborted before it ran: queue it so a pool
         // thread observes the cancellation.
-        Spawner { pool: self.pool.clone() }.push(task, None);
+        Spawner {
+            pool: self.pool.clone(),
+        }
+        .push(task, None);
     }
 
     fn release(&self, _task: &Task) -> Option<Task> {
@@ -117,7 +120,14 @@ impl Spawner {
             threads: Vec::new(),
             next_id: 0,
         };
-        Spawner { pool: Arc::new(Pool { state: Mutex::new(state), work: Condvar::new(), exited: Condvar::new(), config }) }
+        Spawner {
+            pool: Arc::new(Pool {
+                state: Mutex::new(state),
+                work: Condvar::new(),
+                exited: Condvar::new(),
+                config,
+            }),
+        }
     }
 
     pub(crate) fn spawn<F, R>(&self, f: F, handle: &scheduler::Handle) -> JoinHandle<R>
@@ -125,7 +135,9 @@ impl Spawner {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        let schedule = BlockingSchedule { pool: self.pool.clone() };
+        let schedule = BlockingSchedule {
+            pool: self.pool.clone(),
+        };
         let (task, notified, join) = task::new_task(BlockingTask { f: Some(f) }, schedule, None);
         // Blocking tasks are not in the owned list: shutdown cannot drop a running closure.
         drop(task);
@@ -191,13 +203,24 @@ impl Spawner {
         let mut state = self.pool.lock();
         while state.num_threads > 0 {
             match deadline {
-                None => state = self.pool.exited.wait(state).unwrap_or_else(|p| p.into_inner()),
+                None => {
+                    state = self
+                        .pool
+                        .exited
+                        .wait(state)
+                        .unwrap_or_else(|p| p.into_inner())
+                }
                 Some(deadline) => {
                     let now = Instant::now();
                     if now >= deadline {
                         break;
                     }
-                    state = self.pool.exited.wait_timeout(state, deadline - now).unwrap_or_else(|p| p.into_inner()).0;
+                    state = self
+                        .pool
+                        .exited
+                        .wait_timeout(state, deadline - now)
+                        .unwrap_or_else(|p| p.into_inner())
+                        .0;
                 }
             }
         }
@@ -237,7 +260,10 @@ impl Pool {
             }
             state.num_idle += 1;
             loop {
-                let (s, res) = self.work.wait_timeout(state, self.config.keep_alive).unwrap_or_else(|p| p.into_inner());
+                let (s, res) = self
+                    .work
+                    .wait_timeout(state, self.config.keep_alive)
+                    .unwrap_or_else(|p| p.into_inner());
                 state = s;
                 if state.num_notify > 0 {
                     state.num_notify -= 1;

@@ -140,7 +140,9 @@ impl Builder {
     /// When the epoll instance or the eventfd cannot be created (out of descriptors), or
     /// a worker thread cannot be started.
     pub fn build(&mut self) -> io::Result<Runtime> {
-        let driver = Driver::new(driver::Config { precise_timeouts: self.precise_timeouts })?;
+        let driver = Driver::new(driver::Config {
+            precise_timeouts: self.precise_timeouts,
+        })?;
         let blocking = blocking::Spawner::new(blocking::Config {
             max_threads: self.max_blocking_threads,
             keep_alive: self.thread_keep_alive,
@@ -155,7 +157,9 @@ impl Builder {
                     event_interval: self.event_interval,
                     global_queue_interval: self.global_queue_interval,
                 };
-                scheduler::Handle::CurrentThread(current_thread::Handle::new(driver, blocking, config))
+                scheduler::Handle::CurrentThread(current_thread::Handle::new(
+                    driver, blocking, config,
+                ))
             }
         };
         Ok(Runtime::from_parts(handle, self.timer_slack))

@@ -36,7 +36,6 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
-
 /// A set of epoll event flags (`EPOLLIN`, `EPOLLET`, ...).
 ///
 /// Combine with `|`, intersect with `&`, remove with `-`; `Debug` prints the flag names.
@@ -190,14 +189,19 @@ impl Event {
 
     /// The token given to [`Epoll::add`] or [`Epoll::modify`].
     pub fn token(&self) -> u64 {
-        let token = self.0.u64;
-        token
+        // A copy, for the same reason as above.
+        {
+            self.0.u64
+        }
     }
 }
 
 impl fmt::Debug for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Event").field("events", &self.events()).field("token", &self.token()).finish()
+        f.debug_struct("Event")
+            .field("events", &self.events())
+            .field("token", &self.token())
+            .finish()
     }
 }
 
@@ -253,7 +257,10 @@ impl Epoll {
             _ => {}
         }
         let mut ev = libc::epoll_event { events: 0, u64: 0 };
-        let zero = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        let zero = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
         // SAFETY: one writable event slot, a valid timespec, a null sigmask; the fd is ours.
         let res = unsafe {
             libc::syscall(
@@ -271,8 +278,17 @@ impl Epoll {
         yes
     }
 
-    fn ctl(&self, op: libc::c_int, fd: BorrowedFd<'_>, events: Events, token: u64) -> io::Result<()> {
-        let mut ev = libc::epoll_event { events: events.bits(), u64: token };
+    fn ctl(
+        &self,
+        op: libc::c_int,
+        fd: BorrowedFd<'_>,
+        events: Events,
+        token: u64,
+    ) -> io::Result<()> {
+        let mut ev = libc::epoll_event {
+            events: events.bits(),
+            u64: token,
+        };
         // SAFETY: `ev` is a live epoll_event; both descriptors are borrowed for the call.
         syscall!(epoll_ctl(self.fd.as_raw_fd(), op, fd.as_raw_fd(), &mut ev))?;
         Ok(())
@@ -353,7 +369,9 @@ impl Epoll {
                 tv_sec: libc::time_t::try_from(d.as_secs()).unwrap_or(libc::time_t::MAX),
                 tv_nsec: d.subsec_nanos() as libc::c_long,
             });
-            let ts_ptr = ts.as_ref().map_or(std::ptr::null(), |t| t as *const libc::timespec);
+            let ts_ptr = ts
+                .as_ref()
+                .map_or(std::ptr::null(), |t| t as *const libc::timespec);
             // SAFETY: `buf` has room for `max` events (the caller's capacity); `ts_ptr` is
             // null or points to a live timespec; the sigmask is null.
             unsafe {
@@ -399,7 +417,10 @@ mod tests {
 
     #[test]
     fn debug_prints_names() {
-        assert_eq!(format!("{:?}", Events::IN | Events::OUT | Events::ET), "IN | OUT | ET");
+        assert_eq!(
+            format!("{:?}", Events::IN | Events::OUT | Events::ET),
+            "IN | OUT | ET"
+        );
         assert_eq!(format!("{:?}", Events::empty()), "(empty)");
         assert_eq!(format!("{:?}", Events(1 << 20)), "0x100000");
     }

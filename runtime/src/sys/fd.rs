@@ -3,7 +3,6 @@
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
 
-
 /// Puts `fd` in nonblocking mode (`O_NONBLOCK`), keeping its other status flags.
 ///
 /// # Errors
@@ -13,7 +12,11 @@ pub fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<()> {
     let flags = syscall!(fcntl(fd.as_raw_fd(), libc::F_GETFL))?;
     if flags & libc::O_NONBLOCK == 0 {
         // SAFETY: F_SETFL takes an int argument; no memory is passed.
-        syscall!(fcntl(fd.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK))?;
+        syscall!(fcntl(
+            fd.as_raw_fd(),
+            libc::F_SETFL,
+            flags | libc::O_NONBLOCK
+        ))?;
     }
     Ok(())
 }

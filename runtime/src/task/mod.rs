@@ -82,7 +82,9 @@ impl Task {
 
     /// True when the task must only be touched on a thread other than the current one.
     pub(crate) fn is_foreign_local(&self) -> bool {
-        self.header().local_owner.is_some_and(|owner| owner != std::thread::current().id())
+        self.header()
+            .local_owner
+            .is_some_and(|owner| owner != std::thread::current().id())
     }
 }
 
@@ -130,5 +132,9 @@ where
     S: Schedule,
 {
     let ptr = raw::allocate(future, scheduler, local_owner);
-    (Task::from_raw(ptr), Notified(Task::from_raw(ptr)), JoinHandle::from_raw(ptr))
+    (
+        Task::from_raw(ptr),
+        Notified(Task::from_raw(ptr)),
+        JoinHandle::from_raw(ptr),
+    )
 }

@@ -90,7 +90,10 @@ impl Handle {
             config,
         });
         let core = Box::new(Core {
-            local: Local { handle: Arc::as_ptr(&handle), run_queue: RefCell::new(VecDeque::with_capacity(64)) },
+            local: Local {
+                handle: Arc::as_ptr(&handle),
+                run_queue: RefCell::new(VecDeque::with_capacity(64)),
+            },
             driver,
             tick: 0,
         });
@@ -98,7 +101,11 @@ impl Handle {
         handle
     }
 
-    pub(crate) fn spawn<F>(me: &Arc<Handle>, future: F, local_owner: Option<ThreadId>) -> JoinHandle<F::Output>
+    pub(crate) fn spawn<F>(
+        me: &Arc<Handle>,
+        future: F,
+        local_owner: Option<ThreadId>,
+    ) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
     {
@@ -118,15 +125,25 @@ impl Handle {
     }
 
     fn bump_generation(&self) {
-        *self.core_generation.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+        *self
+            .core_generation
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) += 1;
         self.core_returned.notify_all();
     }
 
-    pub(crate) fn block_on<F: Future>(me: &Arc<Handle>, handle: &SchedulerHandle, future: F) -> F::Output {
+    pub(crate) fn block_on<F: Future>(
+        me: &Arc<Handle>,
+        handle: &SchedulerHandle,
+        future: F,
+    ) -> F::Output {
         let _runtime = context::enter_runtime();
         let _current = context::set_current(handle);
         let mut future = pin!(future);
-        let waiter = Arc::new(Waiter { woken: AtomicBool::new(true), handle: me.clone() });
+        let waiter = Arc::new(Waiter {
+            woken: AtomicBool::new(true),
+            handle: me.clone(),
+        });
         let waker = Waker::from(waiter.clone());
         let mut cx = Context::from_waker(&waker);
         loop {
@@ -239,11 +256,17 @@ struct CoreGuard<'a> {
 impl<'a> CoreGuard<'a> {
     fn enter(handle: &'a Arc<Handle>, core: Box<Core>) -> CoreGuard<'a> {
         let prev = CURRENT_CORE.with(|c| c.replace(&core.local as *const Local));
-        CoreGuard { handle, core: Some(core), prev }
+        CoreGuard {
+            handle,
+            core: Some(core),
+            prev,
+        }
     }
 
     fn core_mut(&mut self) -> &mut Core {
-        self.core.as_mut().expect("the core is held until the guard drops")
+        self.core
+            .as_mut()
+            .expect("the core is held until the guard drops")
     }
 
     fn next_task(&mut self) -> Option<Notified> {
@@ -251,7 +274,10 @@ impl<'a> CoreGuard<'a> {
         let core = self.core_mut();
         core.tick = core.tick.wrapping_add(1);
         if core.tick % handle.config.global_queue_interval == 0 {
-            handle.inject.pop().or_else(|| core.local.run_queue.borrow_mut().pop_front())
+            handle
+                .inject
+                .pop()
+                .or_else(|| core.local.run_queue.borrow_mut().pop_front())
         } else {
             let local = core.local.run_queue.borrow_mut().pop_front();
             local.or_else(|| handle.inject.pop())
@@ -260,7 +286,10 @@ impl<'a> CoreGuard<'a> {
 
     fn run<F: Future>(mut self, mut future: std::pin::Pin<&mut F>) -> F::Output {
         let handle = self.handle.clone();
-        let waiter = Arc::new(Waiter { woken: AtomicBool::new(true), handle: handle.clone() });
+        let waiter = Arc::new(Waiter {
+            woken: AtomicBool::new(true),
+            handle: handle.clone(),
+        });
         let waker = Waker::from(waiter.clone());
         let mut cx = Context::from_waker(&waker);
         let interval = handle.config.event_interval;
@@ -282,10 +311,9 @@ impl<'a> CoreGuard<'a> {
                 }
             }
             since_io += ran;
-            if ran == 0 && !waiter.woken.load(Ordering::Acquire) {
-                if handle.park.park(&mut self.core_mut().driver, None) {
-                    since_io = 0;
-                }
+            let idle = ran == 0 && !waiter.woken.load(Ordering::Acquire);
+            if idle && handle.park.park(&mut self.core_mut().driver, None) {
+                since_io = 0;
             }
             if since_io >= interval {
                 let _ = self.core_mut().driver.turn(Some(Duration::ZERO));
@@ -298,7 +326,9 @@ impl<'a> CoreGuard<'a> {
     fn drain_queues(&mut self) {
         loop {
             let local = self.core_mut().local.run_queue.borrow_mut().pop_front();
-            let Some(task) = local.or_else(|| self.handle.inject.pop()) else { break };
+            let Some(task) = local.or_else(|| self.handle.inject.pop()) else {
+                break;
+            };
             drop(task);
         }
     }
