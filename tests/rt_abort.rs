@@ -43,11 +43,7 @@ fn abort_before_the_first_poll() {
         h.abort();
         assert!(h.await.unwrap_err().is_cancelled());
     });
-    assert_eq!(
-        polled.load(Ordering::SeqCst),
-        0,
-        "an aborted task is never polled"
-    );
+    assert_eq!(polled.load(Ordering::SeqCst), 0, "an aborted task is never polled");
 }
 
 #[test]

@@ -14,9 +14,7 @@ fn block_on_returns_the_output() {
 #[test]
 fn spawned_tasks_run_and_join() {
     let sum = block_on_timeout(LIMIT, async {
-        let handles: Vec<_> = (0..100u64)
-            .map(|i| crest::spawn(async move { i * 2 }))
-            .collect();
+        let handles: Vec<_> = (0..100u64).map(|i| crest::spawn(async move { i * 2 })).collect();
         let mut sum = 0;
         for h in handles {
             sum += h.await.unwrap();
@@ -74,13 +72,8 @@ fn runtime_spawn_and_block_on() -> std::io::Result<()> {
 fn handle_spawns_from_another_thread() -> std::io::Result<()> {
     let rt = crest::runtime::Builder::new_current_thread().build()?;
     let handle = rt.handle();
-    let join = std::thread::spawn(move || handle.spawn(async { 9 }))
-        .join()
-        .unwrap();
-    assert_eq!(
-        util::with_timeout(LIMIT, move || rt.block_on(join)).unwrap(),
-        9
-    );
+    let join = std::thread::spawn(move || handle.spawn(async { 9 })).join().unwrap();
+    assert_eq!(util::with_timeout(LIMIT, move || rt.block_on(join)).unwrap(), 9);
     Ok(())
 }
 
@@ -122,9 +115,7 @@ fn join_handle_is_finished() {
 fn spawn_blocking_runs_on_another_thread() {
     block_on_timeout(LIMIT, async {
         let me = std::thread::current().id();
-        let other = crest::task::spawn_blocking(move || std::thread::current().id())
-            .await
-            .unwrap();
+        let other = crest::task::spawn_blocking(move || std::thread::current().id()).await.unwrap();
         assert_ne!(me, other);
     });
 }

@@ -30,9 +30,7 @@ fn a_detached_panicking_task_does_not_take_the_runtime_down() {
 #[test]
 fn a_panicking_blocking_task_gives_a_join_error() {
     util::block_on_timeout(util::LIMIT, async {
-        let err = crest::task::spawn_blocking(|| panic!("blocking boom"))
-            .await
-            .unwrap_err();
+        let err = crest::task::spawn_blocking(|| panic!("blocking boom")).await.unwrap_err();
         assert!(err.is_panic());
     });
 }

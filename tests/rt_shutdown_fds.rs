@@ -21,9 +21,7 @@ fn dropping_a_runtime_with_1000_pending_socket_tasks_closes_every_fd() {
     util::with_timeout(util::LIMIT, || {
         let before = util::open_fds();
         let drops = Arc::new(AtomicUsize::new(0));
-        let rt = crest::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
+        let rt = crest::runtime::Builder::new_current_thread().build().unwrap();
         let d = drops.clone();
         rt.block_on(async move {
             for _ in 0..1000 {
@@ -42,20 +40,9 @@ fn dropping_a_runtime_with_1000_pending_socket_tasks_closes_every_fd() {
             crest::task::yield_now().await;
             crest::task::yield_now().await;
         });
-        assert!(
-            util::open_fds() >= before + 2000,
-            "the sockets are open while the tasks wait"
-        );
+        assert!(util::open_fds() >= before + 2000, "the sockets are open while the tasks wait");
         drop(rt);
-        assert_eq!(
-            drops.load(Ordering::SeqCst),
-            1000,
-            "every task's destructor ran"
-        );
-        assert_eq!(
-            util::open_fds(),
-            before,
-            "every fd is closed, the runtime's own included"
-        );
+        assert_eq!(drops.load(Ordering::SeqCst), 1000, "every task's destructor ran");
+        assert_eq!(util::open_fds(), before, "every fd is closed, the runtime's own included");
     });
 }

@@ -39,11 +39,7 @@ fn a_task_is_woken_a_thousand_times_from_another_thread() {
                 waker.wake();
             }
         });
-        let task = crest::spawn(CountedWakes {
-            seen,
-            target: 1000,
-            tx,
-        });
+        let task = crest::spawn(CountedWakes { seen, target: 1000, tx });
         let n = task.await.unwrap();
         waker_thread.join().unwrap();
         n
@@ -63,12 +59,7 @@ fn waking_the_block_on_future_from_another_thread() {
                 waker.wake_by_ref();
             }
         });
-        let n = CountedWakes {
-            seen,
-            target: 1000,
-            tx,
-        }
-        .await;
+        let n = CountedWakes { seen, target: 1000, tx }.await;
         t.join().unwrap();
         n
     });

@@ -87,10 +87,7 @@ impl Driver {
             is_shutdown: AtomicBool::new(false),
             timers: Timers::new(),
         });
-        Ok(Driver {
-            handle,
-            events: Vec::with_capacity(EVENT_CAPACITY),
-        })
+        Ok(Driver { handle, events: Vec::with_capacity(EVENT_CAPACITY) })
     }
 
     pub(crate) fn handle(&self) -> &Arc<Handle> {
@@ -156,6 +153,12 @@ impl Handle {
         self.waker.notify();
     }
 
+    /// True once the driver has shut down: timers and I/O objects then report errors or
+    /// complete instead of waiting for a wakeup that cannot come.
+    pub(crate) fn is_shutdown(&self) -> bool {
+        self.is_shutdown.load(Ordering::Acquire)
+    }
+
     /// Registers `fd` with `IN | OUT | RDHUP | ET`.
     pub(crate) fn register(&self, fd: BorrowedFd<'_>) -> io::Result<Arc<Readiness>> {
         if self.is_shutdown.load(Ordering::Acquire) {
@@ -181,11 +184,7 @@ impl Handle {
     }
 
     /// Stops watching `fd` and lets its readiness go after the next turn begins.
-    pub(crate) fn deregister(
-        &self,
-        fd: BorrowedFd<'_>,
-        readiness: &Arc<Readiness>,
-    ) -> io::Result<()> {
+    pub(crate) fn deregister(&self, fd: BorrowedFd<'_>, readiness: &Arc<Readiness>) -> io::Result<()> {
         let res = self.epoll.delete(fd);
         readiness.clear_waiters();
         self.forget(readiness, true);
@@ -196,9 +195,7 @@ impl Handle {
         let mut set = self.lock_registrations();
         let slot = readiness.slot();
         let held = match set.live.get_mut(slot) {
-            Some(entry) if entry.as_ref().is_some_and(|r| Arc::ptr_eq(r, readiness)) => {
-                entry.take()
-            }
+            Some(entry) if entry.as_ref().is_some_and(|r| Arc::ptr_eq(r, readiness)) => entry.take(),
             _ => None,
         };
         if let Some(held) = held {

@@ -127,11 +127,7 @@ pub(crate) struct Readiness {
 
 impl Readiness {
     pub(crate) fn new(slot: usize) -> Readiness {
-        Readiness {
-            state: AtomicUsize::new(0),
-            waiters: Mutex::new(Waiters::default()),
-            slot,
-        }
+        Readiness { state: AtomicUsize::new(0), waiters: Mutex::new(Waiters::default()), slot }
     }
 
     pub(crate) fn slot(&self) -> usize {
@@ -162,12 +158,10 @@ impl Readiness {
         }
         // AcqRel: Release publishes the readiness before the wake (a woken task that loads
         // it with Acquire sees it); Acquire orders us after any clear we raced with.
-        let _ = self
-            .state
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |cur| {
-                let tick = ((cur & TICK_MASK) >> TICK_SHIFT).wrapping_add(1) & 0xFFFF_FFFF;
-                Some((cur & !TICK_MASK) | (tick << TICK_SHIFT) | ready)
-            });
+        let _ = self.state.fetch_update(Ordering::AcqRel, Ordering::Acquire, |cur| {
+            let tick = ((cur & TICK_MASK) >> TICK_SHIFT).wrapping_add(1) & 0xFFFF_FFFF;
+            Some((cur & !TICK_MASK) | (tick << TICK_SHIFT) | ready)
+        });
         self.wake(ready);
     }
 
@@ -209,17 +203,9 @@ impl Readiness {
         let cur = self.state.load(order);
         let ready = cur & dir.interest();
         if cur & SHUTDOWN != 0 {
-            return Some(ReadyEvent {
-                tick: cur & TICK_MASK,
-                ready,
-                shutdown: true,
-            });
+            return Some(ReadyEvent { tick: cur & TICK_MASK, ready, shutdown: true });
         }
-        (ready != 0).then_some(ReadyEvent {
-            tick: cur & TICK_MASK,
-            ready,
-            shutdown: false,
-        })
+        (ready != 0).then_some(ReadyEvent { tick: cur & TICK_MASK, ready, shutdown: false })
     }
 
     /// The readiness for `dir`, if the fd is ready now; registers nothing.
@@ -253,14 +239,12 @@ impl Readiness {
     pub(crate) fn clear(&self, ev: ReadyEvent) {
         let mask = ev.ready & !(READ_CLOSED | WRITE_CLOSED);
         // AcqRel: the CAS must see the latest tick; a failed tick check leaves all alone.
-        let _ = self
-            .state
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |cur| {
-                if cur & TICK_MASK != ev.tick {
-                    return None;
-                }
-                Some(cur & !mask)
-            });
+        let _ = self.state.fetch_update(Ordering::AcqRel, Ordering::Acquire, |cur| {
+            if cur & TICK_MASK != ev.tick {
+                return None;
+            }
+            Some(cur & !mask)
+        });
     }
 
     /// True when the current readiness includes `bits` (tests and diagnostics).
@@ -291,16 +275,12 @@ mod tests {
         let counter = Arc::new(CountWake(Counter::new(0)));
         let waker = Waker::from(counter.clone());
         let mut cx = Context::from_waker(&waker);
-        let Poll::Ready(ev) = r.poll_ready(Direction::Read, &mut cx) else {
-            panic!("ready")
-        };
+        let Poll::Ready(ev) = r.poll_ready(Direction::Read, &mut cx) else { panic!("ready") };
         // The operation ran; before it clears, a new edge arrives.
         r.set_from_event(Events::IN);
         r.clear(ev);
         assert!(r.has(READABLE), "the new edge must survive the stale clear");
-        let Poll::Ready(ev) = r.poll_ready(Direction::Read, &mut cx) else {
-            panic!("ready")
-        };
+        let Poll::Ready(ev) = r.poll_ready(Direction::Read, &mut cx) else { panic!("ready") };
         r.clear(ev);
         assert!(!r.has(READABLE));
         assert!(r.poll_ready(Direction::Read, &mut cx).is_pending());
@@ -318,9 +298,7 @@ mod tests {
         assert!(r.poll_ready(Direction::Write, &mut cx).is_pending());
         r.set_from_event(Events::HUP | Events::ERR);
         assert_eq!(counter.0.load(Ordering::SeqCst), 2);
-        let Poll::Ready(ev) = r.poll_ready(Direction::Read, &mut cx) else {
-            panic!("ready")
-        };
+        let Poll::Ready(ev) = r.poll_ready(Direction::Read, &mut cx) else { panic!("ready") };
         r.clear(ev);
         assert!(r.has(READ_CLOSED | WRITE_CLOSED));
         assert!(r.poll_ready(Direction::Write, &mut cx).is_ready());
@@ -332,15 +310,9 @@ mod tests {
         let a = Arc::new(CountWake(Counter::new(0)));
         let b = Arc::new(CountWake(Counter::new(0)));
         let (wa, wb) = (Waker::from(a.clone()), Waker::from(b.clone()));
-        assert!(r
-            .poll_ready(Direction::Read, &mut Context::from_waker(&wa))
-            .is_pending());
-        assert!(r
-            .poll_ready(Direction::Read, &mut Context::from_waker(&wb))
-            .is_pending());
-        assert!(r
-            .poll_ready(Direction::Read, &mut Context::from_waker(&wb))
-            .is_pending());
+        assert!(r.poll_ready(Direction::Read, &mut Context::from_waker(&wa)).is_pending());
+        assert!(r.poll_ready(Direction::Read, &mut Context::from_waker(&wb)).is_pending());
+        assert!(r.poll_ready(Direction::Read, &mut Context::from_waker(&wb)).is_pending());
         r.set_from_event(Events::IN);
         assert_eq!(a.0.load(Ordering::SeqCst), 1);
         assert_eq!(b.0.load(Ordering::SeqCst), 1);
@@ -351,8 +323,7 @@ mod tests {
         let r = Readiness::new(0);
         r.shutdown();
         let waker = futures_task::noop_waker();
-        let Poll::Ready(ev) = r.poll_ready(Direction::Write, &mut Context::from_waker(&waker))
-        else {
+        let Poll::Ready(ev) = r.poll_ready(Direction::Write, &mut Context::from_waker(&waker)) else {
             panic!("ready")
         };
         assert!(ev.shutdown);

@@ -5,6 +5,8 @@ use std::os::fd::BorrowedFd;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use crate::runtime::coop;
+
 use super::{shutdown_error, Direction, Handle, Readiness, ReadyEvent};
 
 /// One fd's membership in a driver. Dropping it does *not* deregister (the fd may be
@@ -21,11 +23,7 @@ impl Registration {
     }
 
     /// Waits until `dir` is ready; `Err` once the runtime has shut down.
-    pub(crate) fn poll_ready(
-        &self,
-        dir: Direction,
-        cx: &mut Context<'_>,
-    ) -> Poll<io::Result<ReadyEvent>> {
+    pub(crate) fn poll_ready(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<io::Result<ReadyEvent>> {
         match self.readiness.poll_ready(dir, cx) {
             Poll::Ready(ev) if ev.shutdown => Poll::Ready(Err(shutdown_error())),
             Poll::Ready(ev) => Poll::Ready(Ok(ev)),
@@ -45,6 +43,9 @@ impl Registration {
         cx: &mut Context<'_>,
         mut op: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
+        if coop::poll_proceed(cx).is_pending() {
+            return Poll::Pending;
+        }
         loop {
             let ev = match self.poll_ready(dir, cx) {
                 Poll::Ready(Ok(ev)) => ev,
@@ -53,7 +54,10 @@ impl Registration {
             };
             match op() {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear(ev),
-                res => return Poll::Ready(res),
+                res => {
+                    coop::spend();
+                    return Poll::Ready(res);
+                }
             }
         }
     }
@@ -69,6 +73,9 @@ impl Registration {
         len: usize,
         mut op: impl FnMut() -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
+        if coop::poll_proceed(cx).is_pending() {
+            return Poll::Pending;
+        }
         loop {
             let ev = match self.poll_ready(dir, cx) {
                 Poll::Ready(Ok(ev)) => ev,
@@ -79,20 +86,20 @@ impl Registration {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear(ev),
                 Ok(n) if n > 0 && n < len && !ev.is_closed() => {
                     self.clear(ev);
+                    coop::spend();
                     return Poll::Ready(Ok(n));
                 }
-                res => return Poll::Ready(res),
+                res => {
+                    coop::spend();
+                    return Poll::Ready(res);
+                }
             }
         }
     }
 
     /// Runs `op` once if `dir` is known to be ready; `WouldBlock` without a syscall if
     /// not. A `WouldBlock` from `op` clears the readiness it consumed.
-    pub(crate) fn try_io<R>(
-        &self,
-        dir: Direction,
-        op: impl FnOnce() -> io::Result<R>,
-    ) -> io::Result<R> {
+    pub(crate) fn try_io<R>(&self, dir: Direction, op: impl FnOnce() -> io::Result<R>) -> io::Result<R> {
         let Some(ev) = self.readiness.ready_now(dir) else {
             return Err(io::ErrorKind::WouldBlock.into());
         };

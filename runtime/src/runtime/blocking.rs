@@ -82,10 +82,7 @@ impl Schedule for BlockingSchedule {
     fn schedule(&self, task: Notified) {
         // Only reached when a blocking task is aborted before it ran: queue it so a pool
         // thread observes the cancellation.
-        Spawner {
-            pool: self.pool.clone(),
-        }
-        .push(task, None);
+        Spawner { pool: self.pool.clone() }.push(task, None);
     }
 
     fn release(&self, _task: &Task) -> Option<Task> {
@@ -135,9 +132,7 @@ impl Spawner {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        let schedule = BlockingSchedule {
-            pool: self.pool.clone(),
-        };
+        let schedule = BlockingSchedule { pool: self.pool.clone() };
         let (task, notified, join) = task::new_task(BlockingTask { f: Some(f) }, schedule, None);
         // Blocking tasks are not in the owned list: shutdown cannot drop a running closure.
         drop(task);
@@ -203,13 +198,7 @@ impl Spawner {
         let mut state = self.pool.lock();
         while state.num_threads > 0 {
             match deadline {
-                None => {
-                    state = self
-                        .pool
-                        .exited
-                        .wait(state)
-                        .unwrap_or_else(|p| p.into_inner())
-                }
+                None => state = self.pool.exited.wait(state).unwrap_or_else(|p| p.into_inner()),
                 Some(deadline) => {
                     let now = Instant::now();
                     if now >= deadline {
@@ -260,10 +249,8 @@ impl Pool {
             }
             state.num_idle += 1;
             loop {
-                let (s, res) = self
-                    .work
-                    .wait_timeout(state, self.config.keep_alive)
-                    .unwrap_or_else(|p| p.into_inner());
+                let (s, res) =
+                    self.work.wait_timeout(state, self.config.keep_alive).unwrap_or_else(|p| p.into_inner());
                 state = s;
                 if state.num_notify > 0 {
                     state.num_notify -= 1;

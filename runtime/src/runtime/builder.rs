@@ -3,7 +3,7 @@
 use std::io;
 use std::time::Duration;
 
-use super::scheduler::{self, current_thread};
+use super::scheduler::{self, current_thread, multi_thread};
 use super::{blocking, Runtime};
 use crate::driver::{self, Driver};
 
@@ -140,9 +140,7 @@ impl Builder {
     /// When the epoll instance or the eventfd cannot be created (out of descriptors), or
     /// a worker thread cannot be started.
     pub fn build(&mut self) -> io::Result<Runtime> {
-        let driver = Driver::new(driver::Config {
-            precise_timeouts: self.precise_timeouts,
-        })?;
+        let driver = Driver::new(driver::Config { precise_timeouts: self.precise_timeouts })?;
         let blocking = blocking::Spawner::new(blocking::Config {
             max_threads: self.max_blocking_threads,
             keep_alive: self.thread_keep_alive,
@@ -150,16 +148,25 @@ impl Builder {
             timer_slack: self.timer_slack,
         });
         let handle = match self.kind {
-            // The multi-thread scheduler is built on the same task and driver code; until it
-            // lands, both kinds use the current-thread scheduler.
-            Kind::CurrentThread | Kind::MultiThread => {
+            Kind::CurrentThread => {
                 let config = current_thread::Config {
                     event_interval: self.event_interval,
                     global_queue_interval: self.global_queue_interval,
                 };
-                scheduler::Handle::CurrentThread(current_thread::Handle::new(
-                    driver, blocking, config,
-                ))
+                scheduler::Handle::CurrentThread(current_thread::Handle::new(driver, blocking, config))
+            }
+            Kind::MultiThread => {
+                let workers = self
+                    .worker_threads
+                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+                let config = multi_thread::Config {
+                    worker_threads: workers,
+                    thread_name: self.thread_name.clone(),
+                    event_interval: self.event_interval,
+                    global_queue_interval: self.global_queue_interval,
+                    timer_slack: self.timer_slack,
+                };
+                multi_thread::Handle::start(driver, blocking, config)?.1
             }
         };
         Ok(Runtime::from_parts(handle, self.timer_slack))

@@ -26,9 +26,7 @@ impl Handle {
     /// Outside a runtime context (use [`try_current`](Self::try_current) to check).
     #[track_caller]
     pub fn current() -> Handle {
-        Handle {
-            inner: context::current(),
-        }
+        Handle { inner: context::current() }
     }
 
     /// The runtime of the current context, if there is one.
@@ -67,10 +65,7 @@ impl Handle {
     /// Makes this runtime the current one on this thread until the guard drops, so that
     /// `crest::spawn` and I/O constructors work outside `block_on`.
     pub fn enter(&self) -> EnterGuard<'_> {
-        EnterGuard {
-            _guard: context::set_current(&self.inner),
-            _handle: self,
-        }
+        EnterGuard { _guard: context::set_current(&self.inner), _handle: self }
     }
 
     /// How many tasks of this runtime are alive (spawned and not yet finished).

@@ -7,6 +7,7 @@
 pub(crate) mod blocking;
 mod builder;
 pub(crate) mod context;
+pub(crate) mod coop;
 mod handle;
 mod park;
 pub(crate) mod scheduler;
@@ -40,11 +41,7 @@ pub struct Runtime {
 
 impl Runtime {
     pub(crate) fn from_parts(inner: scheduler::Handle, timer_slack: Option<Duration>) -> Runtime {
-        Runtime {
-            handle: Handle { inner },
-            timer_slack,
-            shut_down: false,
-        }
+        Runtime { handle: Handle { inner }, timer_slack, shut_down: false }
     }
 
     /// A multi-thread runtime with default settings (`Builder::new_multi_thread().build()`).
@@ -136,9 +133,7 @@ impl SlackGuard {
         if prev != Some(slack) {
             let _ = crate::sys::thread::set_timer_slack(slack);
         }
-        SlackGuard {
-            prev: prev.filter(|p| *p != slack),
-        }
+        SlackGuard { prev: prev.filter(|p| *p != slack) }
     }
 }
 

@@ -29,9 +29,7 @@ pub(crate) struct ParkState {
 
 impl ParkState {
     pub(crate) fn new() -> ParkState {
-        ParkState {
-            state: AtomicU8::new(EMPTY),
-        }
+        ParkState { state: AtomicU8::new(EMPTY) }
     }
 
     /// Waits in the driver until an event, a timer, `timeout`, or an `unpark`. Returns
@@ -39,18 +37,10 @@ impl ParkState {
     /// scheduler looks at I/O often enough on its own (its event interval).
     pub(crate) fn park(&self, driver: &mut Driver, timeout: Option<Duration>) -> bool {
         // Acquire on both paths: the work published before the unpark is visible to us.
-        if self
-            .state
-            .compare_exchange(NOTIFIED, EMPTY, Ordering::Acquire, Ordering::Relaxed)
-            .is_ok()
-        {
+        if self.state.compare_exchange(NOTIFIED, EMPTY, Ordering::Acquire, Ordering::Relaxed).is_ok() {
             return false;
         }
-        if self
-            .state
-            .compare_exchange(EMPTY, PARKED, Ordering::AcqRel, Ordering::Acquire)
-            .is_err()
-        {
+        if self.state.compare_exchange(EMPTY, PARKED, Ordering::AcqRel, Ordering::Acquire).is_err() {
             self.state.swap(EMPTY, Ordering::Acquire);
             return false;
         }

@@ -38,10 +38,7 @@ impl<T> Unpin for JoinHandle<T> {}
 
 impl<T> JoinHandle<T> {
     pub(crate) fn from_raw(ptr: NonNull<Header>) -> JoinHandle<T> {
-        JoinHandle {
-            ptr,
-            _output: PhantomData,
-        }
+        JoinHandle { ptr, _output: PhantomData }
     }
 
     fn header(&self) -> &Header {
@@ -83,11 +80,7 @@ impl<T> Future for JoinHandle<T> {
         // SAFETY: `ret` has the type the vtable expects for this task's output; the handle
         // holds a reference.
         unsafe {
-            (self.header().vtable.try_read_output)(
-                self.ptr,
-                (&mut ret as *mut Poll<_>).cast(),
-                cx.waker(),
-            )
+            (self.header().vtable.try_read_output)(self.ptr, (&mut ret as *mut Poll<_>).cast(), cx.waker())
         };
         ret
     }
@@ -102,9 +95,7 @@ impl<T> Drop for JoinHandle<T> {
 
 impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JoinHandle")
-            .field("finished", &self.is_finished())
-            .finish()
+        f.debug_struct("JoinHandle").field("finished", &self.is_finished()).finish()
     }
 }
 
@@ -122,15 +113,11 @@ enum Repr {
 
 impl JoinError {
     pub(crate) fn cancelled() -> JoinError {
-        JoinError {
-            repr: Repr::Cancelled,
-        }
+        JoinError { repr: Repr::Cancelled }
     }
 
     pub(crate) fn panic(payload: Box<dyn Any + Send + 'static>) -> JoinError {
-        JoinError {
-            repr: Repr::Panic(Mutex::new(payload)),
-        }
+        JoinError { repr: Repr::Panic(Mutex::new(payload)) }
     }
 
     /// True when the task was aborted or dropped by shutdown.
@@ -149,9 +136,8 @@ impl JoinError {
     /// When the error is a cancellation; check [`is_panic`](Self::is_panic) first or use
     /// [`try_into_panic`](Self::try_into_panic).
     pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
-        self.try_into_panic().expect(
-            "JoinError::into_panic called on a cancelled task's error; check is_panic() first",
-        )
+        self.try_into_panic()
+            .expect("JoinError::into_panic called on a cancelled task's error; check is_panic() first")
     }
 
     /// The panic payload, or the error back when it is a cancellation.
@@ -167,9 +153,7 @@ impl JoinError {
             return None;
         };
         let p = p.lock().unwrap_or_else(|e| e.into_inner());
-        p.downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| p.downcast_ref::<String>().cloned())
+        p.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| p.downcast_ref::<String>().cloned())
     }
 }
 

@@ -19,14 +19,7 @@ struct Slots {
 
 impl OwnedTasks {
     pub(crate) fn new() -> OwnedTasks {
-        OwnedTasks {
-            inner: Mutex::new(Slots {
-                tasks: Vec::new(),
-                free: Vec::new(),
-                len: 0,
-                closed: false,
-            }),
-        }
+        OwnedTasks { inner: Mutex::new(Slots { tasks: Vec::new(), free: Vec::new(), len: 0, closed: false }) }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Slots> {
@@ -81,10 +74,7 @@ impl OwnedTasks {
             slots.closed = true;
             slots.free.clear();
             slots.len = 0;
-            std::mem::take(&mut slots.tasks)
-                .into_iter()
-                .flatten()
-                .collect()
+            std::mem::take(&mut slots.tasks).into_iter().flatten().collect()
         };
         for task in tasks {
             if task.is_foreign_local() {

@@ -82,9 +82,7 @@ impl Task {
 
     /// True when the task must only be touched on a thread other than the current one.
     pub(crate) fn is_foreign_local(&self) -> bool {
-        self.header()
-            .local_owner
-            .is_some_and(|owner| owner != std::thread::current().id())
+        self.header().local_owner.is_some_and(|owner| owner != std::thread::current().id())
     }
 }
 
@@ -117,7 +115,7 @@ impl Notified {
         }
         let this = ManuallyDrop::new(self);
         // SAFETY: the Notified's reference is transferred to `poll`.
-        unsafe { (this.0.header().vtable.poll)(this.0.ptr) }
+        crate::runtime::coop::with_budget(|| unsafe { (this.0.header().vtable.poll)(this.0.ptr) })
     }
 }
 
@@ -132,9 +130,5 @@ where
     S: Schedule,
 {
     let ptr = raw::allocate(future, scheduler, local_owner);
-    (
-        Task::from_raw(ptr),
-        Notified(Task::from_raw(ptr)),
-        JoinHandle::from_raw(ptr),
-    )
+    (Task::from_raw(ptr), Notified(Task::from_raw(ptr)), JoinHandle::from_raw(ptr))
 }

@@ -81,11 +81,7 @@ pub(crate) struct Cell<F: Future, S> {
 
 /// Allocates a task. The state starts with three references: the returned `Task` (for
 /// the owned list), the `Notified` (for the run queue) and the `JoinHandle`'s raw pointer.
-pub(crate) fn allocate<F, S>(
-    future: F,
-    scheduler: S,
-    local_owner: Option<ThreadId>,
-) -> NonNull<Header>
+pub(crate) fn allocate<F, S>(future: F, scheduler: S, local_owner: Option<ThreadId>) -> NonNull<Header>
 where
     F: Future + 'static,
     S: Schedule,
@@ -292,21 +288,14 @@ unsafe fn try_read_output<F: Future, S>(ptr: NonNull<Header>, dst: *mut (), wake
 ///
 /// # Safety
 /// Called by the JoinHandle only; `slot` is the task's join waker slot.
-unsafe fn can_read_output(
-    header: &Header,
-    slot: &UnsafeCell<Option<Waker>>,
-    waker: &Waker,
-) -> bool {
+unsafe fn can_read_output(header: &Header, slot: &UnsafeCell<Option<Waker>>, waker: &Waker) -> bool {
     let snapshot = header.state.load();
     if snapshot.is_complete() {
         return true;
     }
     if snapshot.is_join_waker_set() {
         // SAFETY: while JOIN_WAKER is set the runtime only reads the slot, and so do we.
-        if unsafe { &*slot.get() }
-            .as_ref()
-            .is_some_and(|w| w.will_wake(waker))
-        {
+        if unsafe { &*slot.get() }.as_ref().is_some_and(|w| w.will_wake(waker)) {
             return false;
         }
         if header.state.unset_join_waker().is_err() {

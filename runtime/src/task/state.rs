@@ -118,10 +118,7 @@ impl State {
         loop {
             let (next, ret) = f(cur);
             let Some(next) = next else { return ret };
-            match self
-                .0
-                .compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire)
-            {
+            match self.0.compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire) {
                 Ok(_) => return ret,
                 Err(actual) => cur = actual,
             }
@@ -135,19 +132,12 @@ impl State {
             if !Snapshot(cur).is_idle() {
                 // Cancelled in place by shutdown, or completed: just drop our reference.
                 let next = cur - REF_ONE;
-                let ret = if Snapshot(next).ref_count() == 0 {
-                    ToRunning::Dealloc
-                } else {
-                    ToRunning::Failed
-                };
+                let ret =
+                    if Snapshot(next).ref_count() == 0 { ToRunning::Dealloc } else { ToRunning::Failed };
                 return (Some(next), ret);
             }
             let next = (cur & !NOTIFIED) | RUNNING;
-            let ret = if cur & CANCELLED != 0 {
-                ToRunning::Cancelled
-            } else {
-                ToRunning::Success
-            };
+            let ret = if cur & CANCELLED != 0 { ToRunning::Cancelled } else { ToRunning::Success };
             (Some(next), ret)
         })
     }
@@ -164,11 +154,7 @@ impl State {
                 return (Some(next), ToIdle::OkNotified);
             }
             next -= REF_ONE;
-            let ret = if Snapshot(next).ref_count() == 0 {
-                ToIdle::OkDealloc
-            } else {
-                ToIdle::Ok
-            };
+            let ret = if Snapshot(next).ref_count() == 0 { ToIdle::OkDealloc } else { ToIdle::Ok };
             (Some(next), ret)
         })
     }
@@ -189,11 +175,8 @@ impl State {
             }
             if cur & (COMPLETE | NOTIFIED) != 0 {
                 let next = cur - REF_ONE;
-                let ret = if Snapshot(next).ref_count() == 0 {
-                    ToNotified::Dealloc
-                } else {
-                    ToNotified::DoNothing
-                };
+                let ret =
+                    if Snapshot(next).ref_count() == 0 { ToNotified::Dealloc } else { ToNotified::DoNothing };
                 return (Some(next), ret);
             }
             (Some(cur | NOTIFIED), ToNotified::Submit)
@@ -314,14 +297,8 @@ mod tests {
         assert!(matches!(s.transition_to_running(), ToRunning::Success));
         s.ref_inc(); // a waker clone
         s.ref_inc(); // another
-        assert!(matches!(
-            s.transition_to_notified_by_val(),
-            ToNotified::DoNothing
-        ));
-        assert!(matches!(
-            s.transition_to_notified_by_val(),
-            ToNotified::DoNothing
-        ));
+        assert!(matches!(s.transition_to_notified_by_val(), ToNotified::DoNothing));
+        assert!(matches!(s.transition_to_notified_by_val(), ToNotified::DoNothing));
         assert!(matches!(s.transition_to_idle(), ToIdle::OkNotified));
         assert_eq!(refs(&s), 3);
     }
@@ -332,14 +309,8 @@ mod tests {
         assert!(matches!(s.transition_to_running(), ToRunning::Success));
         assert!(matches!(s.transition_to_idle(), ToIdle::Ok));
         assert_eq!(refs(&s), 2);
-        assert!(matches!(
-            s.transition_to_notified_by_ref(),
-            ToNotified::Submit
-        ));
-        assert!(matches!(
-            s.transition_to_notified_by_ref(),
-            ToNotified::DoNothing
-        ));
+        assert!(matches!(s.transition_to_notified_by_ref(), ToNotified::Submit));
+        assert!(matches!(s.transition_to_notified_by_ref(), ToNotified::DoNothing));
         assert_eq!(refs(&s), 3);
     }
 
@@ -349,10 +320,7 @@ mod tests {
         assert!(matches!(s.transition_to_running(), ToRunning::Success));
         let snap = s.transition_to_complete();
         assert!(snap.is_complete() && snap.is_join_interested());
-        assert!(matches!(
-            s.transition_to_notified_by_ref(),
-            ToNotified::DoNothing
-        ));
+        assert!(matches!(s.transition_to_notified_by_ref(), ToNotified::DoNothing));
         assert!(!s.transition_to_notified_and_cancel());
     }
 
@@ -378,17 +346,11 @@ mod tests {
         let s = State::new();
         assert!(matches!(s.transition_to_running(), ToRunning::Success));
         let _ = s.transition_to_complete();
-        assert!(
-            s.unset_join_interested().is_err(),
-            "the handle must drop the output"
-        );
+        assert!(s.unset_join_interested().is_err(), "the handle must drop the output");
         let s = State::new();
         assert!(s.unset_join_interested().is_ok());
         assert!(matches!(s.transition_to_running(), ToRunning::Success));
-        assert!(
-            !s.transition_to_complete().is_join_interested(),
-            "the runtime drops the output"
-        );
+        assert!(!s.transition_to_complete().is_join_interested(), "the runtime drops the output");
     }
 
     #[test]

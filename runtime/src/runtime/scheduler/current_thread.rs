@@ -125,25 +125,15 @@ impl Handle {
     }
 
     fn bump_generation(&self) {
-        *self
-            .core_generation
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()) += 1;
+        *self.core_generation.lock().unwrap_or_else(|p| p.into_inner()) += 1;
         self.core_returned.notify_all();
     }
 
-    pub(crate) fn block_on<F: Future>(
-        me: &Arc<Handle>,
-        handle: &SchedulerHandle,
-        future: F,
-    ) -> F::Output {
+    pub(crate) fn block_on<F: Future>(me: &Arc<Handle>, handle: &SchedulerHandle, future: F) -> F::Output {
         let _runtime = context::enter_runtime();
         let _current = context::set_current(handle);
         let mut future = pin!(future);
-        let waiter = Arc::new(Waiter {
-            woken: AtomicBool::new(true),
-            handle: me.clone(),
-        });
+        let waiter = Arc::new(Waiter { woken: AtomicBool::new(true), handle: me.clone() });
         let waker = Waker::from(waiter.clone());
         let mut cx = Context::from_waker(&waker);
         loop {
@@ -256,17 +246,11 @@ struct CoreGuard<'a> {
 impl<'a> CoreGuard<'a> {
     fn enter(handle: &'a Arc<Handle>, core: Box<Core>) -> CoreGuard<'a> {
         let prev = CURRENT_CORE.with(|c| c.replace(&core.local as *const Local));
-        CoreGuard {
-            handle,
-            core: Some(core),
-            prev,
-        }
+        CoreGuard { handle, core: Some(core), prev }
     }
 
     fn core_mut(&mut self) -> &mut Core {
-        self.core
-            .as_mut()
-            .expect("the core is held until the guard drops")
+        self.core.as_mut().expect("the core is held until the guard drops")
     }
 
     fn next_task(&mut self) -> Option<Notified> {
@@ -274,10 +258,7 @@ impl<'a> CoreGuard<'a> {
         let core = self.core_mut();
         core.tick = core.tick.wrapping_add(1);
         if core.tick % handle.config.global_queue_interval == 0 {
-            handle
-                .inject
-                .pop()
-                .or_else(|| core.local.run_queue.borrow_mut().pop_front())
+            handle.inject.pop().or_else(|| core.local.run_queue.borrow_mut().pop_front())
         } else {
             let local = core.local.run_queue.borrow_mut().pop_front();
             local.or_else(|| handle.inject.pop())
@@ -286,10 +267,7 @@ impl<'a> CoreGuard<'a> {
 
     fn run<F: Future>(mut self, mut future: std::pin::Pin<&mut F>) -> F::Output {
         let handle = self.handle.clone();
-        let waiter = Arc::new(Waiter {
-            woken: AtomicBool::new(true),
-            handle: handle.clone(),
-        });
+        let waiter = Arc::new(Waiter { woken: AtomicBool::new(true), handle: handle.clone() });
         let waker = Waker::from(waiter.clone());
         let mut cx = Context::from_waker(&waker);
         let interval = handle.config.event_interval;
@@ -297,7 +275,7 @@ impl<'a> CoreGuard<'a> {
         loop {
             if waiter.woken.swap(false, Ordering::AcqRel) {
                 since_io += 1;
-                if let Poll::Ready(v) = future.as_mut().poll(&mut cx) {
+                if let Poll::Ready(v) = crate::runtime::coop::with_budget(|| future.as_mut().poll(&mut cx)) {
                     return v;
                 }
             }

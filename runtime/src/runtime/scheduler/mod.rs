@@ -1,6 +1,7 @@
 //! The schedulers, behind one cloneable handle.
 
 pub(crate) mod current_thread;
+pub(crate) mod multi_thread;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -13,18 +14,21 @@ use crate::task::JoinHandle;
 #[derive(Clone)]
 pub(crate) enum Handle {
     CurrentThread(Arc<current_thread::Handle>),
+    MultiThread(Arc<multi_thread::Handle>),
 }
 
 impl Handle {
     pub(crate) fn driver(&self) -> &Arc<driver::Handle> {
         match self {
             Handle::CurrentThread(h) => &h.driver,
+            Handle::MultiThread(h) => &h.driver,
         }
     }
 
     pub(crate) fn blocking(&self) -> &blocking::Spawner {
         match self {
             Handle::CurrentThread(h) => &h.blocking,
+            Handle::MultiThread(h) => &h.blocking,
         }
     }
 
@@ -35,6 +39,7 @@ impl Handle {
     {
         match self {
             Handle::CurrentThread(h) => current_thread::Handle::spawn(h, future, None),
+            Handle::MultiThread(h) => multi_thread::Handle::spawn(h, future),
         }
     }
 
@@ -43,6 +48,7 @@ impl Handle {
     pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
         match self {
             Handle::CurrentThread(h) => current_thread::Handle::block_on(h, self, future),
+            Handle::MultiThread(_) => multi_thread::Handle::block_on(self, future),
         }
     }
 
@@ -51,6 +57,7 @@ impl Handle {
     pub(crate) fn shutdown(&self, timeout: Option<std::time::Duration>) {
         match self {
             Handle::CurrentThread(h) => current_thread::Handle::shutdown(h, self),
+            Handle::MultiThread(h) => multi_thread::Handle::shutdown(h, self),
         }
         self.blocking().shutdown(timeout);
     }
@@ -59,6 +66,7 @@ impl Handle {
     pub(crate) fn num_tasks(&self) -> usize {
         match self {
             Handle::CurrentThread(h) => h.num_tasks(),
+            Handle::MultiThread(h) => h.num_tasks(),
         }
     }
 }

@@ -1,0 +1,225 @@
+//! The multi-thread scheduler: N workers that share one driver and steal from each other.
+//!
+//! Each worker has a bounded local run queue (stealable) and a LIFO slot: a task woken by
+//! the task that is running goes to the slot and runs next, which keeps a message and its
+//! reply on one warm core. Tasks spawned or woken from outside the workers go to the
+//! shared injection queue, which every worker checks every `global_queue_interval` tasks.
+//! A worker with nothing to do tries to steal half of a sibling's queue, then parks:
+//! in the driver if no other worker is waiting there, otherwise on its condition variable
+//! (`park.rs`). New work wakes one parked worker only if none is searching already
+//! (`idle.rs`).
+
+mod idle;
+mod park;
+mod queue;
+mod worker;
+
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+use crossbeam_queue::SegQueue;
+
+use super::super::blocking;
+use super::super::context;
+use super::Handle as SchedulerHandle;
+use crate::driver::{self, Driver};
+use crate::task::{self, JoinHandle, Notified, OwnedTasks, Schedule, Task};
+use idle::Idle;
+use park::Parker;
+use queue::LocalQueue;
+
+/// Scheduler settings.
+#[derive(Clone, Debug)]
+pub(crate) struct Config {
+    pub(crate) worker_threads: usize,
+    pub(crate) thread_name: String,
+    pub(crate) event_interval: u32,
+    pub(crate) global_queue_interval: u32,
+    pub(crate) timer_slack: Option<Duration>,
+}
+
+/// What other threads can reach of one worker.
+struct Remote {
+    queue: LocalQueue,
+    parker: Parker,
+}
+
+/// The shared state of the scheduler.
+pub(crate) struct Handle {
+    remotes: Box<[Remote]>,
+    inject: SegQueue<Notified>,
+    owned: OwnedTasks,
+    idle: Idle,
+    /// The driver; whoever holds the lock may wait in it.
+    driver_lock: Mutex<Driver>,
+    is_shutdown: AtomicBool,
+    workers: Mutex<Vec<std::thread::JoinHandle<()>>>,
+    pub(crate) driver: Arc<driver::Handle>,
+    pub(crate) blocking: blocking::Spawner,
+    config: Config,
+}
+
+impl Handle {
+    /// Builds the scheduler and starts its workers.
+    pub(crate) fn start(
+        driver: Driver,
+        blocking: blocking::Spawner,
+        config: Config,
+    ) -> std::io::Result<(Arc<Handle>, SchedulerHandle)> {
+        let n = config.worker_threads;
+        let remotes = (0..n).map(|_| Remote { queue: LocalQueue::new(), parker: Parker::new() }).collect();
+        let handle = Arc::new(Handle {
+            remotes,
+            inject: SegQueue::new(),
+            owned: OwnedTasks::new(),
+            idle: Idle::new(n),
+            driver: driver.handle().clone(),
+            driver_lock: Mutex::new(driver),
+            is_shutdown: AtomicBool::new(false),
+            workers: Mutex::new(Vec::with_capacity(n)),
+            blocking,
+            config,
+        });
+        let scheduler = SchedulerHandle::MultiThread(handle.clone());
+        for index in 0..n {
+            let h = handle.clone();
+            let s = scheduler.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("{}-{index}", handle.config.thread_name))
+                .spawn(move || worker::run(h, s, index));
+            match spawned {
+                Ok(t) => handle.lock_workers().push(t),
+                Err(e) => {
+                    Handle::shutdown(&handle, &scheduler);
+                    return Err(e);
+                }
+            }
+        }
+        Ok((handle, scheduler))
+    }
+
+    fn lock_workers(&self) -> std::sync::MutexGuard<'_, Vec<std::thread::JoinHandle<()>>> {
+        self.workers.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn spawn<F>(me: &Arc<Handle>, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (task, notified, join) = task::new_task(future, me.clone(), None);
+        if let Some(notified) = me.owned.bind(task, notified) {
+            worker::schedule(me, notified, false);
+        }
+        join
+    }
+
+    pub(crate) fn num_tasks(&self) -> usize {
+        self.owned.len()
+    }
+
+    /// Runs `future` on the calling (non-worker) thread, parking it between polls; the
+    /// runtime's workers run the tasks it spawns.
+    pub(crate) fn block_on<F: Future>(handle: &SchedulerHandle, future: F) -> F::Output {
+        let _runtime = context::enter_runtime();
+        let _current = context::set_current(handle);
+        let mut future = std::pin::pin!(future);
+        let parker = Arc::new(ThreadParker { notified: Mutex::new(true), condvar: Condvar::new() });
+        let waker = Waker::from(parker.clone());
+        let mut cx = Context::from_waker(&waker);
+        loop {
+            {
+                let mut notified = parker.notified.lock().unwrap_or_else(|p| p.into_inner());
+                while !*notified {
+                    notified = parker.condvar.wait(notified).unwrap_or_else(|p| p.into_inner());
+                }
+                *notified = false;
+            }
+            if let Poll::Ready(v) = crate::runtime::coop::with_budget(|| future.as_mut().poll(&mut cx)) {
+                return v;
+            }
+        }
+    }
+
+    /// Stops the workers, then drops every task on this thread.
+    pub(crate) fn shutdown(me: &Arc<Handle>, handle: &SchedulerHandle) {
+        if me.is_shutdown.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        for remote in me.remotes.iter() {
+            remote.parker.unpark(&me.driver);
+        }
+        let workers = std::mem::take(&mut *me.lock_workers());
+        let me_thread = std::thread::current().id();
+        for w in workers {
+            // A task that drops its own runtime cannot wait for its own thread.
+            if w.thread().id() != me_thread {
+                let _ = w.join();
+            }
+        }
+        let _current = context::set_current(handle);
+        me.owned.close_and_shutdown_all();
+        for remote in me.remotes.iter() {
+            while let Some(task) = remote.queue.pop() {
+                drop(task);
+            }
+        }
+        while let Some(task) = me.inject.pop() {
+            drop(task);
+        }
+        me.driver_lock.lock().unwrap_or_else(|p| p.into_inner()).shutdown();
+    }
+
+    /// Wakes one parked worker if new work needs one.
+    fn notify_parked(&self) {
+        if let Some(index) = self.idle.worker_to_notify() {
+            self.remotes[index].parker.unpark(&self.driver);
+        }
+    }
+
+    fn schedule_remote(&self, task: Notified) {
+        self.inject.push(task);
+        if self.is_shutdown.load(Ordering::Acquire) {
+            // Nobody will run it: drop it rather than keep a reference cycle alive.
+            while let Some(task) = self.inject.pop() {
+                drop(task);
+            }
+            return;
+        }
+        self.notify_parked();
+    }
+}
+
+impl Schedule for Arc<Handle> {
+    fn schedule(&self, task: Notified) {
+        worker::schedule(self, task, false);
+    }
+
+    fn yield_now(&self, task: Notified) {
+        worker::schedule(self, task, true);
+    }
+
+    fn release(&self, task: &Task) -> Option<Task> {
+        self.owned.remove(task)
+    }
+}
+
+/// Parks a non-worker thread in `block_on`.
+struct ThreadParker {
+    notified: Mutex<bool>,
+    condvar: Condvar,
+}
+
+impl Wake for ThreadParker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        *self.notified.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        self.condvar.notify_one();
+    }
+}

@@ -1,0 +1,57 @@
+//! A worker's local run queue: bounded, FIFO, stealable.
+//!
+//! Built on crossbeam's `ArrayQueue` (a bounded lock-free MPMC ring): the owner pushes and
+//! pops, thieves pop half of it at a time. The owner never blocks on a thief; a full
+//! queue overflows half of its tasks to the injection queue.
+
+use crossbeam_queue::ArrayQueue;
+
+use crate::task::Notified;
+
+/// Tasks a local queue holds before it overflows.
+pub(super) const CAPACITY: usize = 256;
+
+pub(super) struct LocalQueue {
+    ring: ArrayQueue<Notified>,
+}
+
+impl LocalQueue {
+    pub(super) fn new() -> LocalQueue {
+        LocalQueue { ring: ArrayQueue::new(CAPACITY) }
+    }
+
+    /// Adds a task; gives it back when the queue is full.
+    pub(super) fn push(&self, task: Notified) -> Result<(), Notified> {
+        self.ring.push(task)
+    }
+
+    pub(super) fn pop(&self) -> Option<Notified> {
+        self.ring.pop()
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.ring.len()
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.ring.is_empty()
+    }
+
+    /// Moves about half of this queue's tasks into `dst` and returns one more to run now.
+    /// A task that does not fit in `dst` goes to `overflow` (the injection queue).
+    pub(super) fn steal_into(
+        &self,
+        dst: &LocalQueue,
+        mut overflow: impl FnMut(Notified),
+    ) -> Option<Notified> {
+        let n = self.ring.len().div_ceil(2);
+        let first = self.ring.pop()?;
+        for _ in 1..n {
+            let Some(task) = self.ring.pop() else { break };
+            if let Err(task) = dst.push(task) {
+                overflow(task);
+            }
+        }
+        Some(first)
+    }
+}
