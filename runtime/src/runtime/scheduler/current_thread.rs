@@ -10,7 +10,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::ThreadId;
@@ -45,6 +45,8 @@ pub(crate) struct Handle {
     /// Signalled when the core comes back or a waiting `block_on`'s future is woken.
     core_returned: Condvar,
     core_generation: Mutex<u64>,
+    /// Threads waiting in `block_on` for the core; signalling is skipped when zero.
+    core_waiters: AtomicUsize,
     pub(crate) driver: Arc<driver::Handle>,
     pub(crate) blocking: blocking::Spawner,
     config: Config,
@@ -85,6 +87,7 @@ impl Handle {
             core: Mutex::new(None),
             core_returned: Condvar::new(),
             core_generation: Mutex::new(0),
+            core_waiters: AtomicUsize::new(0),
             driver: driver_handle,
             blocking,
             config,
@@ -125,6 +128,11 @@ impl Handle {
     }
 
     fn bump_generation(&self) {
+        // SeqCst pairs with the waiter's increment: a waiter that registers after this load
+        // reads the core (or its woken flag) after it was published, so it needs no signal.
+        if self.core_waiters.load(Ordering::SeqCst) == 0 {
+            return;
+        }
         *self.core_generation.lock().unwrap_or_else(|p| p.into_inner()) += 1;
         self.core_returned.notify_all();
     }
@@ -136,6 +144,17 @@ impl Handle {
         let waiter = Arc::new(Waiter { woken: AtomicBool::new(true), handle: me.clone() });
         let waker = Waker::from(waiter.clone());
         let mut cx = Context::from_waker(&waker);
+        if let Some(core) = me.take_core() {
+            return CoreGuard::enter(me, core).run(future.as_mut());
+        }
+        struct Waiting<'a>(&'a AtomicUsize);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+        me.core_waiters.fetch_add(1, Ordering::SeqCst);
+        let _waiting = Waiting(&me.core_waiters);
         loop {
             if let Some(core) = me.take_core() {
                 let guard = CoreGuard::enter(me, core);
