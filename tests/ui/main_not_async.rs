@@ -1,0 +1,2 @@
+#[crest::main]
+fn main() {}

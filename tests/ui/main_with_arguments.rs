@@ -1,0 +1,4 @@
+#[crest::main]
+async fn main(args: Vec<String>) {
+    let _ = args;
+}

@@ -1,0 +1,4 @@
+#[crest::main]
+struct Server;
+
+fn main() {}

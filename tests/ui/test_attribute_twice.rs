@@ -1,0 +1,5 @@
+#[crest::test]
+#[test]
+async fn twice() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[crest::test]
+fn not_async() {}
+
+fn main() {}

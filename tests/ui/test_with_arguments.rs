@@ -1,0 +1,6 @@
+#[crest::test]
+async fn takes_a_port(port: u16) {
+    let _ = port;
+}
+
+fn main() {}
