@@ -35,11 +35,7 @@ fn level_triggered_reports_again_after_a_partial_read() -> io::Result<()> {
     let mut buf = [0; 10];
     assert_eq!(r.read(&mut buf)?, 10);
     let again = wait(&epoll, SHORT)?;
-    assert_eq!(
-        again.len(),
-        1,
-        "level-triggered: still readable, reported again"
-    );
+    assert_eq!(again.len(), 1, "level-triggered: still readable, reported again");
     assert!(again[0].events().contains(Events::IN));
     Ok(())
 }
@@ -54,10 +50,7 @@ fn edge_triggered_waits_for_new_data_after_a_partial_read() -> io::Result<()> {
     assert_eq!((first.len(), first[0].token()), (1, 2));
     let mut buf = [0; 10];
     assert_eq!(r.read(&mut buf)?, 10);
-    assert!(
-        wait(&epoll, SHORT)?.is_empty(),
-        "edge-triggered: no new edge, no report"
-    );
+    assert!(wait(&epoll, SHORT)?.is_empty(), "edge-triggered: no new edge, no report");
     w.write_all(&[8; 1])?;
     assert_eq!(wait(&epoll, LONG)?.len(), 1, "new data is a new edge");
     Ok(())
@@ -86,15 +79,8 @@ fn rdhup_after_the_peer_shuts_down_its_write_side() -> io::Result<()> {
     w.shutdown(Shutdown::Write)?;
     let ev = wait(&epoll, LONG)?;
     assert_eq!(ev.len(), 1);
-    assert!(
-        ev[0].events().contains(Events::RDHUP),
-        "got {:?}",
-        ev[0].events()
-    );
-    assert!(
-        !ev[0].events().contains(Events::HUP),
-        "our write side is still open"
-    );
+    assert!(ev[0].events().contains(Events::RDHUP), "got {:?}", ev[0].events());
+    assert!(!ev[0].events().contains(Events::HUP), "our write side is still open");
     Ok(())
 }
 
@@ -106,11 +92,7 @@ fn hup_when_the_peer_closes() -> io::Result<()> {
     drop(w);
     let ev = wait(&epoll, LONG)?;
     assert_eq!(ev.len(), 1);
-    assert!(
-        ev[0].events().contains(Events::HUP),
-        "got {:?}",
-        ev[0].events()
-    );
+    assert!(ev[0].events().contains(Events::HUP), "got {:?}", ev[0].events());
     Ok(())
 }
 
@@ -124,10 +106,7 @@ fn delete_stops_reports_and_errors_are_io_errors() -> io::Result<()> {
     epoll.delete(r.as_fd())?;
     w.write_all(b"x")?;
     assert!(wait(&epoll, SHORT)?.is_empty());
-    assert_eq!(
-        epoll.delete(r.as_fd()).unwrap_err().raw_os_error(),
-        Some(libc::ENOENT)
-    );
+    assert_eq!(epoll.delete(r.as_fd()).unwrap_err().raw_os_error(), Some(libc::ENOENT));
     Ok(())
 }
 
@@ -137,12 +116,9 @@ fn a_closed_fd_is_ebadf_not_a_panic() -> io::Result<()> {
     let (r, _w) = nonblocking_pair()?;
     let raw = r.as_raw_fd();
     drop(r);
-    // SAFETY (test): the fd number is closed; epoll_ctl must report EBADF for it.
+    // SAFETY: the fd number is closed; epoll_ctl must report EBADF for it.
     let stale = unsafe { BorrowedFd::borrow_raw(raw) };
-    assert_eq!(
-        epoll.add(stale, Events::IN, 1).unwrap_err().raw_os_error(),
-        Some(libc::EBADF)
-    );
+    assert_eq!(epoll.add(stale, Events::IN, 1).unwrap_err().raw_os_error(), Some(libc::EBADF));
     Ok(())
 }
 

@@ -12,7 +12,7 @@ fn a_closed_fd_is_ebadf() {
         let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
         let raw = a.as_raw_fd();
         drop(a);
-        // SAFETY (test): borrows a closed fd number without owning it; Async::new must
+        // SAFETY: borrows a closed fd number without owning it; Async::new must
         // fail with EBADF, and a BorrowedFd closes nothing when dropped.
         let stale = unsafe { BorrowedFd::borrow_raw(raw) };
         let err = Async::new(stale).map(drop).unwrap_err();

@@ -31,10 +31,7 @@ fn read_in_chunks(chunk: usize) -> io::Result<()> {
         }
         producer.await??;
         assert_eq!(got.len(), TOTAL);
-        assert!(
-            got.iter().enumerate().all(|(i, b)| *b == pattern(i)),
-            "bytes arrived intact and in order"
-        );
+        assert!(got.iter().enumerate().all(|(i, b)| *b == pattern(i)), "bytes arrived intact and in order");
         Ok(())
     })
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 fn cpu_time() -> Duration {
     let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY (test): getrusage writes one rusage into the buffer we own.
+    // SAFETY: getrusage writes one rusage into the buffer we own.
     let usage = unsafe {
         libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr());
         usage.assume_init()

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod net;
+
 use std::future::Future;
 use std::sync::mpsc;
 use std::time::Duration;
@@ -54,3 +56,4 @@ pub fn raise_fd_limit() -> u64 {
 }
 
 pub const LIMIT: Duration = Duration::from_secs(30);
+pub mod example;

@@ -153,12 +153,6 @@ impl Handle {
         self.waker.notify();
     }
 
-    /// True once the driver has shut down: timers and I/O objects then report errors or
-    /// complete instead of waiting for a wakeup that cannot come.
-    pub(crate) fn is_shutdown(&self) -> bool {
-        self.is_shutdown.load(Ordering::Acquire)
-    }
-
     /// Registers `fd` with `IN | OUT | RDHUP | ET`.
     pub(crate) fn register(&self, fd: BorrowedFd<'_>) -> io::Result<Arc<Readiness>> {
         if self.is_shutdown.load(Ordering::Acquire) {
@@ -220,6 +214,7 @@ impl Handle {
         for r in live {
             r.shutdown();
         }
+        self.timers.shutdown();
     }
 }
 

@@ -18,9 +18,9 @@
 //! * SHUTDOWN is set once when the driver shuts down; every waiter is then woken and
 //!   every later poll reports an error.
 
+use crate::loom::sync::atomic::{AtomicUsize, Ordering};
+use crate::loom::sync::Mutex;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 use std::task::{Context, Poll, Waker};
 
 use crate::sys::epoll::Events;
@@ -38,7 +38,7 @@ pub(crate) const PRIORITY: usize = 1 << 4;
 /// An error is pending on the fd: an operation will report it.
 pub(crate) const ERROR: usize = 1 << 5;
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 const READY_MASK: usize = (1 << 6) - 1;
 const TICK_SHIFT: u32 = 16;
 const TICK_MASK: usize = 0xFFFF_FFFF << TICK_SHIFT;
@@ -248,13 +248,13 @@ impl Readiness {
     }
 
     /// True when the current readiness includes `bits` (tests and diagnostics).
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     fn has(&self, bits: usize) -> bool {
         self.state.load(Ordering::Acquire) & READY_MASK & bits == bits
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use std::sync::atomic::AtomicUsize as Counter;

@@ -68,24 +68,31 @@ impl<T: AsFd> Async<T> {
         let driver = context::current_driver();
         crate::sys::fd::set_nonblocking(io.as_fd())?;
         let registration = Registration::new(driver, io.as_fd())?;
-        Ok(Async {
-            io: Some(io),
-            registration,
-        })
+        Ok(Async { io: Some(io), registration })
+    }
+
+    /// Registers `io`, whose fd the caller has created nonblocking (`SOCK_NONBLOCK`,
+    /// `accept4`), saving the `fcntl` that [`new`](Self::new) makes. If the fd is in
+    /// fact blocking, operations on it block the runtime's thread.
+    ///
+    /// # Errors
+    /// As [`new`](Self::new).
+    #[doc(hidden)]
+    #[track_caller]
+    pub fn new_nonblocking(io: T) -> io::Result<Async<T>> {
+        let driver = context::current_driver();
+        let registration = Registration::new(driver, io.as_fd())?;
+        Ok(Async { io: Some(io), registration })
     }
 
     /// The inner I/O object.
     pub fn get_ref(&self) -> &T {
-        self.io
-            .as_ref()
-            .expect("the inner I/O object is present until into_inner")
+        self.io.as_ref().expect("the inner I/O object is present until into_inner")
     }
 
     /// The inner I/O object, mutably. Do not replace its fd.
     pub fn get_mut(&mut self) -> &mut T {
-        self.io
-            .as_mut()
-            .expect("the inner I/O object is present until into_inner")
+        self.io.as_mut().expect("the inner I/O object is present until into_inner")
     }
 
     /// Deregisters the fd and gives the I/O object back (still nonblocking).
@@ -93,10 +100,7 @@ impl<T: AsFd> Async<T> {
     /// # Errors
     /// When `epoll_ctl(DEL)` fails; the object is dropped then.
     pub fn into_inner(mut self) -> io::Result<T> {
-        let io = self
-            .io
-            .take()
-            .expect("the inner I/O object is present until into_inner");
+        let io = self.io.take().expect("the inner I/O object is present until into_inner");
         self.registration.deregister(io.as_fd())?;
         Ok(io)
     }
@@ -119,16 +123,12 @@ impl<T: AsFd> Async<T> {
 
     /// Polls for readability, registering the task's waker if not ready.
     pub fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.registration
-            .poll_ready(Direction::Read, cx)
-            .map_ok(|_| ())
+        self.registration.poll_ready(Direction::Read, cx).map_ok(|_| ())
     }
 
     /// Polls for writability, registering the task's waker if not ready.
     pub fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.registration
-            .poll_ready(Direction::Write, cx)
-            .map_ok(|_| ())
+        self.registration.poll_ready(Direction::Write, cx).map_ok(|_| ())
     }
 
     /// Runs `op` until it returns anything but `WouldBlock`, waiting for readability
@@ -219,11 +219,7 @@ impl<T: AsFd> Async<T> {
         mut op: impl FnMut(&T) -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
         let io = self.get_ref();
-        let dir = if write {
-            Direction::Write
-        } else {
-            Direction::Read
-        };
+        let dir = if write { Direction::Write } else { Direction::Read };
         self.registration.poll_stream_io(dir, cx, len, || op(io))
     }
 }
@@ -254,11 +250,7 @@ impl<T: AsFd> futures_io::AsyncRead for Async<T>
 where
     for<'a> &'a T: Read,
 {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         self.poll_read_with(cx, |mut io| io.read(buf))
     }
 }
@@ -267,11 +259,7 @@ impl<T: AsFd> futures_io::AsyncRead for &Async<T>
 where
     for<'a> &'a T: Read,
 {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         self.poll_read_with(cx, |mut io| io.read(buf))
     }
 }
@@ -280,11 +268,7 @@ impl<T: AsFd> futures_io::AsyncWrite for Async<T>
 where
     for<'a> &'a T: Write,
 {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         self.poll_write_with(cx, |mut io| io.write(buf))
     }
 
@@ -309,11 +293,7 @@ impl<T: AsFd> futures_io::AsyncWrite for &Async<T>
 where
     for<'a> &'a T: Write,
 {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         self.poll_write_with(cx, |mut io| io.write(buf))
     }
 

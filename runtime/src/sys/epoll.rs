@@ -198,10 +198,7 @@ impl Event {
 
 impl fmt::Debug for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Event")
-            .field("events", &self.events())
-            .field("token", &self.token())
-            .finish()
+        f.debug_struct("Event").field("events", &self.events()).field("token", &self.token()).finish()
     }
 }
 
@@ -257,10 +254,7 @@ impl Epoll {
             _ => {}
         }
         let mut ev = libc::epoll_event { events: 0, u64: 0 };
-        let zero = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
+        let zero = libc::timespec { tv_sec: 0, tv_nsec: 0 };
         // SAFETY: one writable event slot, a valid timespec, a null sigmask; the fd is ours.
         let res = unsafe {
             libc::syscall(
@@ -278,17 +272,8 @@ impl Epoll {
         yes
     }
 
-    fn ctl(
-        &self,
-        op: libc::c_int,
-        fd: BorrowedFd<'_>,
-        events: Events,
-        token: u64,
-    ) -> io::Result<()> {
-        let mut ev = libc::epoll_event {
-            events: events.bits(),
-            u64: token,
-        };
+    fn ctl(&self, op: libc::c_int, fd: BorrowedFd<'_>, events: Events, token: u64) -> io::Result<()> {
+        let mut ev = libc::epoll_event { events: events.bits(), u64: token };
         // SAFETY: `ev` is a live epoll_event; both descriptors are borrowed for the call.
         syscall!(epoll_ctl(self.fd.as_raw_fd(), op, fd.as_raw_fd(), &mut ev))?;
         Ok(())
@@ -369,9 +354,7 @@ impl Epoll {
                 tv_sec: libc::time_t::try_from(d.as_secs()).unwrap_or(libc::time_t::MAX),
                 tv_nsec: d.subsec_nanos() as libc::c_long,
             });
-            let ts_ptr = ts
-                .as_ref()
-                .map_or(std::ptr::null(), |t| t as *const libc::timespec);
+            let ts_ptr = ts.as_ref().map_or(std::ptr::null(), |t| t as *const libc::timespec);
             // SAFETY: `buf` has room for `max` events (the caller's capacity); `ts_ptr` is
             // null or points to a live timespec; the sigmask is null.
             unsafe {
@@ -417,10 +400,7 @@ mod tests {
 
     #[test]
     fn debug_prints_names() {
-        assert_eq!(
-            format!("{:?}", Events::IN | Events::OUT | Events::ET),
-            "IN | OUT | ET"
-        );
+        assert_eq!(format!("{:?}", Events::IN | Events::OUT | Events::ET), "IN | OUT | ET");
         assert_eq!(format!("{:?}", Events::empty()), "(empty)");
         assert_eq!(format!("{:?}", Events(1 << 20)), "0x100000");
     }

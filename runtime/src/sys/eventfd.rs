@@ -27,11 +27,7 @@ impl EventFd {
         let one: u64 = 1;
         // SAFETY: writes 8 bytes from a live u64 on the stack to a descriptor we own.
         let _ = unsafe {
-            libc::write(
-                self.fd.as_raw_fd(),
-                (&one as *const u64).cast(),
-                std::mem::size_of::<u64>(),
-            )
+            libc::write(self.fd.as_raw_fd(), (&one as *const u64).cast(), std::mem::size_of::<u64>())
         };
     }
 
@@ -41,11 +37,7 @@ impl EventFd {
         let mut buf: u64 = 0;
         // SAFETY: reads at most 8 bytes into a live u64 on the stack.
         let _ = unsafe {
-            libc::read(
-                self.fd.as_raw_fd(),
-                (&mut buf as *mut u64).cast(),
-                std::mem::size_of::<u64>(),
-            )
+            libc::read(self.fd.as_raw_fd(), (&mut buf as *mut u64).cast(), std::mem::size_of::<u64>())
         };
     }
 }

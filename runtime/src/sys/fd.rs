@@ -12,11 +12,7 @@ pub fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<()> {
     let flags = syscall!(fcntl(fd.as_raw_fd(), libc::F_GETFL))?;
     if flags & libc::O_NONBLOCK == 0 {
         // SAFETY: F_SETFL takes an int argument; no memory is passed.
-        syscall!(fcntl(
-            fd.as_raw_fd(),
-            libc::F_SETFL,
-            flags | libc::O_NONBLOCK
-        ))?;
+        syscall!(fcntl(fd.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK))?;
     }
     Ok(())
 }

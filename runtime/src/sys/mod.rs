@@ -28,4 +28,6 @@ pub(crate) use syscall;
 pub mod epoll;
 pub(crate) mod eventfd;
 pub mod fd;
+#[doc(hidden)]
+pub mod socket;
 pub(crate) mod thread;

@@ -9,13 +9,7 @@ use std::time::Duration;
 pub(crate) fn set_timer_slack(slack: Duration) -> io::Result<()> {
     let ns = libc::c_ulong::try_from(slack.as_nanos()).unwrap_or(libc::c_ulong::MAX);
     // SAFETY: PR_SET_TIMERSLACK takes an integer argument; no memory is passed.
-    syscall!(prctl(
-        libc::PR_SET_TIMERSLACK,
-        ns,
-        0 as libc::c_ulong,
-        0 as libc::c_ulong,
-        0 as libc::c_ulong
-    ))?;
+    syscall!(prctl(libc::PR_SET_TIMERSLACK, ns, 0 as libc::c_ulong, 0 as libc::c_ulong, 0 as libc::c_ulong))?;
     Ok(())
 }
 

@@ -1,0 +1,149 @@
+//! Reads and writes on connected stream sockets (TCP and Unix), shared by the stream types
+//! and their halves.
+//!
+//! Reads and writes go through `Async::poll_stream_io`, the short-transfer shortcut: a read
+//! that returns fewer bytes than asked (or a write that takes fewer) also clears readiness,
+//! saving the extra syscall that would only say `WouldBlock`. Sound on stream sockets only
+//! (ARCHITECTURE.md, "The short-transfer shortcut"); datagram sockets and `accept` use the
+//! plain `read_with`/`write_with`.
+//!
+//! Writes use `send`/`sendmsg` with `MSG_NOSIGNAL` (std's `write` does not pass it), so a
+//! write to a closed peer is `Err(BrokenPipe)`, never a `SIGPIPE`.
+
+use std::io::{self, IoSlice, IoSliceMut, Read};
+use std::os::fd::AsFd;
+use std::task::{Context, Poll};
+
+use crest_runtime::io::Async;
+use crest_runtime::sys::socket;
+
+pub(crate) fn poll_read<T: AsFd>(
+    io: &Async<T>,
+    cx: &mut Context<'_>,
+    buf: &mut [u8],
+) -> Poll<io::Result<usize>>
+where
+    for<'a> &'a T: Read,
+{
+    let len = buf.len();
+    io.poll_stream_io(cx, false, len, |mut s| s.read(buf))
+}
+
+pub(crate) fn poll_read_vectored<T: AsFd>(
+    io: &Async<T>,
+    cx: &mut Context<'_>,
+    bufs: &mut [IoSliceMut<'_>],
+) -> Poll<io::Result<usize>>
+where
+    for<'a> &'a T: Read,
+{
+    // Only the first IOV_MAX buffers are used by one call: count just those, or a full
+    // transfer would look short and wrongly clear readiness.
+    let len = bufs.iter().take(socket::IOV_MAX).map(|b| b.len()).sum();
+    io.poll_stream_io(cx, false, len, |mut s| s.read_vectored(bufs))
+}
+
+pub(crate) fn poll_write<T: AsFd>(
+    io: &Async<T>,
+    cx: &mut Context<'_>,
+    buf: &[u8],
+) -> Poll<io::Result<usize>> {
+    io.poll_stream_io(cx, true, buf.len(), |s| socket::send(s.as_fd(), buf))
+}
+
+pub(crate) fn poll_write_vectored<T: AsFd>(
+    io: &Async<T>,
+    cx: &mut Context<'_>,
+    bufs: &[IoSlice<'_>],
+) -> Poll<io::Result<usize>> {
+    // `send_vectored` sends at most IOV_MAX buffers: count just those, or a full send
+    // would look short and wrongly clear readiness.
+    let len = bufs.iter().take(socket::IOV_MAX).map(|b| b.len()).sum();
+    io.poll_stream_io(cx, true, len, |s| socket::send_vectored(s.as_fd(), bufs))
+}
+
+pub(crate) fn try_read<T: AsFd>(io: &Async<T>, buf: &mut [u8]) -> io::Result<usize>
+where
+    for<'a> &'a T: Read,
+{
+    io.try_read_with(|mut s| s.read(buf))
+}
+
+pub(crate) fn try_read_vectored<T: AsFd>(io: &Async<T>, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize>
+where
+    for<'a> &'a T: Read,
+{
+    io.try_read_with(|mut s| s.read_vectored(bufs))
+}
+
+pub(crate) fn try_write<T: AsFd>(io: &Async<T>, buf: &[u8]) -> io::Result<usize> {
+    io.try_write_with(|s| socket::send(s.as_fd(), buf))
+}
+
+pub(crate) fn try_write_vectored<T: AsFd>(io: &Async<T>, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+    io.try_write_with(|s| socket::send_vectored(s.as_fd(), bufs))
+}
+
+/// Generates the futures-io impls for a stream type, or a reference to one: `$get` turns
+/// `$s: &Self` into the `&TcpStream`/`&UnixStream` whose `poll_*_priv` methods do the work.
+macro_rules! stream_traits {
+    ($ty:ty, |$s:ident| $get:expr) => {
+        impl futures_io::AsyncRead for $ty {
+            fn poll_read(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut [u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                let $s = &*self;
+                $get.poll_read_priv(cx, buf)
+            }
+
+            fn poll_read_vectored(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                bufs: &mut [std::io::IoSliceMut<'_>],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                let $s = &*self;
+                $get.poll_read_vectored_priv(cx, bufs)
+            }
+        }
+
+        impl futures_io::AsyncWrite for $ty {
+            fn poll_write(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &[u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                let $s = &*self;
+                $get.poll_write_priv(cx, buf)
+            }
+
+            fn poll_write_vectored(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                bufs: &[std::io::IoSlice<'_>],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                let $s = &*self;
+                $get.poll_write_vectored_priv(cx, bufs)
+            }
+
+            /// A socket has no user-space buffer: nothing to flush.
+            fn poll_flush(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::task::Poll::Ready(Ok(()))
+            }
+
+            /// Shuts the write side down (`shutdown(Write)`): the peer reads EOF.
+            fn poll_close(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                let $s = &*self;
+                $get.poll_close_priv()
+            }
+        }
+    };
+}
+pub(crate) use stream_traits;
