@@ -35,38 +35,20 @@ fn scenario(name: &str, interest: Events) -> io::Result<()> {
     epoll.add(reader.as_fd(), interest, 1)?;
     println!("{name} ({interest:?})");
     writer.write_all(&[b'x'; 100])?;
-    println!(
-        "  peer writes 100 bytes        -> wait: {}",
-        reports(&epoll)?
-    );
+    println!("  peer writes 100 bytes        -> wait: {}", reports(&epoll)?);
     let mut buf = [0; 10];
     reader.read_exact(&mut buf)?;
-    println!(
-        "  reader takes 10, 90 remain   -> wait: {}",
-        reports(&epoll)?
-    );
+    println!("  reader takes 10, 90 remain   -> wait: {}", reports(&epoll)?);
     writer.write_all(b"y")?;
-    println!(
-        "  peer writes 1 more byte      -> wait: {}",
-        reports(&epoll)?
-    );
+    println!("  peer writes 1 more byte      -> wait: {}", reports(&epoll)?);
     if interest.contains(Events::ONESHOT) {
         epoll.modify(reader.as_fd(), interest, 1)?;
-        println!(
-            "  modify() re-arms             -> wait: {}",
-            reports(&epoll)?
-        );
+        println!("  modify() re-arms             -> wait: {}", reports(&epoll)?);
     }
     writer.shutdown(Shutdown::Write)?;
-    println!(
-        "  peer shuts down its writes   -> wait: {}",
-        reports(&epoll)?
-    );
+    println!("  peer shuts down its writes   -> wait: {}", reports(&epoll)?);
     drop(writer);
-    println!(
-        "  peer closes                  -> wait: {}",
-        reports(&epoll)?
-    );
+    println!("  peer closes                  -> wait: {}", reports(&epoll)?);
     println!();
     Ok(())
 }

@@ -1,0 +1,170 @@
+//! A TCP proxy: every connection to LISTEN is joined to a new connection to UPSTREAM, and
+//! bytes are copied both ways until both sides are done.
+//!
+//! ```text
+//! $ cargo run --release --example echo                                  # an upstream
+//! $ cargo run --release --example proxy -- 127.0.0.1:7000 127.0.0.1:7878
+//! listening on 127.0.0.1:7000, forwarding to 127.0.0.1:7878
+//! ```
+//!
+//! Talk to the upstream through it with `nc`:
+//!
+//! ```text
+//! $ nc 127.0.0.1 7000
+//! hello through the proxy
+//! hello through the proxy
+//! ```
+//!
+//! A half-close is passed on: when one side shuts down its writing half (`nc -N` at the end
+//! of its input), the proxy shuts down the writing half toward the other side once the bytes
+//! before it have gone through, and keeps copying the other way. An error on either side
+//! (a reset) closes both. An upstream that refuses, or does not answer within 10 s, is
+//! reported on stderr and the client's connection is closed.
+//!
+//! Each connection is one task that runs both copies side by side over `&TcpStream`, with
+//! one buffer per direction allocated once.
+
+use std::io;
+use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crest::io::{AsyncReadExt, AsyncWriteExt};
+use crest::net::{TcpListener, TcpStream};
+use futures_lite::future;
+
+/// Per direction: large enough that a bulk transfer moves in few syscalls.
+const BUF_SIZE: usize = 16 * 1024;
+
+/// How long a connection to the upstream may take before the client is turned away.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long the accept loop rests after an error such as EMFILE before it tries again.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
+#[crest::main]
+async fn main() {
+    let (listen, upstream) = match parse_args() {
+        Ok(args) => args,
+        Err(usage) => {
+            eprintln!("{usage}");
+            std::process::exit(2);
+        }
+    };
+    // Resolved once: a name lookup blocks, and the upstream does not move.
+    let upstream_addrs: Arc<[SocketAddr]> = match upstream.to_socket_addrs() {
+        Ok(addrs) => addrs.collect(),
+        Err(e) => {
+            eprintln!("proxy: cannot resolve upstream {upstream}: {e}");
+            std::process::exit(1);
+        }
+    };
+    if upstream_addrs.is_empty() {
+        eprintln!("proxy: upstream {upstream} resolves to no address");
+        std::process::exit(1);
+    }
+    let listener = match TcpListener::bind(listen.as_str()).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("proxy: cannot listen on {listen}: {e}");
+            std::process::exit(1);
+        }
+    };
+    match listener.local_addr() {
+        Ok(local) => println!("listening on {local}, forwarding to {upstream}"),
+        Err(_) => println!("listening on {listen}, forwarding to {upstream}"),
+    }
+
+    let upstream: Arc<str> = upstream.into();
+    loop {
+        match listener.accept().await {
+            Ok((client, peer)) => {
+                let (upstream, addrs) = (upstream.clone(), upstream_addrs.clone());
+                crest::spawn(async move {
+                    let connect = crest::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(&addrs[..]));
+                    let server = match connect.await {
+                        Ok(Ok(server)) => server,
+                        Ok(Err(e)) => {
+                            eprintln!("proxy: {peer}: upstream {upstream} refused: {e}; closing the client");
+                            return;
+                        }
+                        Err(_) => {
+                            eprintln!(
+                                "proxy: {peer}: upstream {upstream} did not answer within \
+                                 {CONNECT_TIMEOUT:?}; closing the client"
+                            );
+                            return;
+                        }
+                    };
+                    if let Err(e) = splice(&client, &server).await {
+                        if !is_disconnect(&e) {
+                            eprintln!("proxy: {peer}: {e}");
+                        }
+                    }
+                });
+            }
+            Err(e) if is_disconnect(&e) => {}
+            Err(e) => {
+                eprintln!("proxy: accept failed: {e}; retrying in {ACCEPT_BACKOFF:?}");
+                crest::time::sleep(ACCEPT_BACKOFF).await;
+            }
+        }
+    }
+}
+
+/// Copies both ways until both directions have ended; the first error, if any.
+async fn splice(client: &TcpStream, server: &TcpStream) -> io::Result<()> {
+    // Small request/response exchanges should not wait on Nagle; neither side batches.
+    client.set_nodelay(true)?;
+    server.set_nodelay(true)?;
+    let (up, down) = future::zip(copy(client, server), copy(server, client)).await;
+    up.and(down)
+}
+
+/// Copies `from` to `to` until EOF, then half-closes `to`. On an error, shuts both sockets
+/// down both ways, so that the copy the other way ends too instead of waiting on a peer
+/// that is gone.
+async fn copy(from: &TcpStream, to: &TcpStream) -> io::Result<()> {
+    let mut buf = vec![0u8; BUF_SIZE];
+    let (mut reader, mut writer) = (from, to);
+    let result = async {
+        loop {
+            let n = reader.read(&mut buf).await?;
+            if n == 0 {
+                // The other side may have gone already; its copy reports that.
+                let _ = to.shutdown(Shutdown::Write);
+                return Ok(());
+            }
+            writer.write_all(&buf[..n]).await?;
+        }
+    }
+    .await;
+    if result.is_err() {
+        let _ = from.shutdown(Shutdown::Both);
+        let _ = to.shutdown(Shutdown::Both);
+    }
+    result
+}
+
+fn is_disconnect(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe
+            | io::ErrorKind::NotConnected
+    )
+}
+
+/// `proxy LISTEN UPSTREAM`; the error is the usage text.
+fn parse_args() -> Result<(String, String), String> {
+    let usage = "usage: proxy LISTEN UPSTREAM   (e.g. proxy 127.0.0.1:7000 127.0.0.1:7878)".to_string();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [listen, upstream] = <[String; 2]>::try_from(args).map_err(|_| usage.clone())?;
+    for addr in [&listen, &upstream] {
+        if addr.parse::<SocketAddr>().is_err() && !addr.contains(':') {
+            return Err(format!("proxy: {addr:?} is not an address like 127.0.0.1:7000\n{usage}"));
+        }
+    }
+    Ok((listen, upstream))
+}
