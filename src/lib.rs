@@ -23,3 +23,8 @@ pub use crest_runtime::{block_on, io, runtime, spawn, sys, task, time};
 pub mod net {
     pub use crest_net::*;
 }
+
+/// The README's Rust examples, compiled as doctests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

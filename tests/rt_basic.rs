@@ -119,3 +119,26 @@ fn spawn_blocking_runs_on_another_thread() {
         assert_ne!(me, other);
     });
 }
+
+#[test]
+fn handle_block_on_from_a_second_thread_while_the_core_is_driven() {
+    // The core thread drives the scheduler; another thread blocks on the same
+    // current-thread runtime and waits for a wake sent from the core thread.
+    let rt = crest::runtime::Builder::new_current_thread().build().unwrap();
+    let handle = rt.handle();
+    util::with_timeout(LIMIT, move || {
+        rt.block_on(async move {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let other = std::thread::spawn(move || {
+                handle.block_on(async move {
+                    let task = crest::spawn(async { 21 * 2 });
+                    tx.send(()).unwrap();
+                    task.await.unwrap()
+                })
+            });
+            rx.recv().unwrap();
+            let joined = crest::task::spawn_blocking(move || other.join().unwrap()).await.unwrap();
+            assert_eq!(joined, 42);
+        });
+    });
+}

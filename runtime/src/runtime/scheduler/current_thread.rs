@@ -247,10 +247,9 @@ impl Wake for Waiter {
         // Release: whatever the waker did before waking is visible to the poll.
         self.woken.store(true, Ordering::Release);
         self.handle.park.unpark(&self.handle.driver);
-        if CURRENT_CORE.with(|c| c.get().is_null()) {
-            // Perhaps a thread waits for the core in `block_on`: let it poll its future.
-            self.handle.bump_generation();
-        }
+        // The woken future may belong to a thread that waits for the core in `block_on`:
+        // let it poll. (One atomic load when no thread waits.)
+        self.handle.bump_generation();
     }
 }
 

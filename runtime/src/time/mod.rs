@@ -1,0 +1,68 @@
+//! Timers: [`sleep`], [`timeout`] and [`interval`], to the nanosecond.
+//!
+//! This module owns the runtime's timers: the futures users hold ([`Sleep`], [`Timeout`],
+//! [`Interval`]) and the structure the driver consults around each wait (`Timers`, a
+//! hierarchical timing wheel in `wheel.rs`). Each `Sleep` carries its own wheel entry
+//! (`entry.rs`), so a timer costs no allocation; inserting and cancelling one is O(1);
+//! dropping a `Sleep` unlinks it at once.
+//!
+//! Deadlines are kept exactly: the wheel's finest slots are one nanosecond wide. How close
+//! to its deadline a task wakes is up to the driver's wait, which sleeps until the
+//! earliest deadline with `epoll_pwait2` (nanoseconds; Linux 5.11+) or, as a fallback,
+//! `epoll_wait` with the timeout rounded *up* to the millisecond. A timer never fires
+//! before its deadline.
+//!
+//! What this module does not do: wait. The driver calls
+//! `Timers::next_deadline` before it waits and `Timers::process` after.
+//!
+//! ```
+//! use std::time::Duration;
+//! use crest::time::{interval, sleep, timeout};
+//!
+//! crest::block_on(async {
+//!     sleep(Duration::from_micros(100)).await;
+//!     let slow = sleep(Duration::from_secs(60));
+//!     assert!(timeout(Duration::from_millis(1), slow).await.is_err());
+//!     let mut ticks = interval(Duration::from_micros(500));
+//!     ticks.tick().await; // the first tick completes at once
+//!     ticks.tick().await;
+//! });
+//! ```
+
+mod entry;
+mod interval;
+mod sleep;
+mod timeout;
+mod timers;
+mod wheel;
+
+pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
+pub use sleep::{sleep, sleep_until, Sleep};
+pub use std::time::Instant;
+pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
+pub(crate) use timers::Timers;
+
+/// How many timers the current runtime holds: sleeps that were polled and neither
+/// completed nor dropped. A test hook (not part of the API): tests use it to show that a
+/// dropped `Sleep` leaves nothing behind.
+///
+/// # Panics
+/// Outside a crest runtime.
+#[doc(hidden)]
+pub fn debug_pending_timers() -> usize {
+    crate::runtime::context::current_driver().timers.len()
+}
+
+#[cfg(test)]
+mod tests {
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn public_types_are_send_and_sync() {
+        assert_send_sync::<super::Sleep>();
+        assert_send_sync::<super::Timeout<std::future::Ready<()>>>();
+        assert_send_sync::<super::Interval>();
+        assert_send_sync::<super::Elapsed>();
+        assert_send_sync::<super::Timers>();
+    }
+}
