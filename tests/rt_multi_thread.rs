@@ -166,7 +166,8 @@ fn runtime_new_is_multi_thread() {
     with_timeout(LIMIT, || {
         let rt = crest::runtime::Runtime::new().unwrap();
         let main = std::thread::current().id();
-        let worker = rt.block_on(async { crest::spawn(async { std::thread::current().id() }).await.unwrap() });
+        let worker =
+            rt.block_on(async { crest::spawn(async { std::thread::current().id() }).await.unwrap() });
         assert_ne!(main, worker, "tasks run on worker threads, not the block_on thread");
     });
 }
@@ -199,7 +200,8 @@ fn dropping_a_multi_thread_runtime_drops_its_tasks() {
 fn spawn_local_on_a_multi_thread_runtime_panics_clearly() {
     with_timeout(LIMIT, || {
         let rt = rt(1);
-        let res = rt.block_on(async { crest::spawn(async { drop(crest::task::spawn_local(async {})) }).await });
+        let res =
+            rt.block_on(async { crest::spawn(async { drop(crest::task::spawn_local(async {})) }).await });
         assert!(res.unwrap_err().is_panic());
     });
 }

@@ -10,6 +10,9 @@
 
 pub(crate) mod driver;
 pub mod io;
+pub(crate) mod loom;
+#[cfg(all(test, loom))]
+mod loom_tests;
 pub mod runtime;
 pub mod sys;
 pub mod task;

@@ -62,10 +62,20 @@ pub fn example_binary(name: &str) -> io::Result<PathBuf> {
         }
     }
     // Build where this test binary was built (a `--target-dir` flag leaves no variable).
-    // A cross-compiling layout (`target/TRIPLE/PROFILE`) keeps cargo's own choice.
-    if let Some(target_dir) = profile_dir.parent() {
-        if target_dir.join("CACHEDIR.TAG").exists() {
-            cargo.env("CARGO_TARGET_DIR", target_dir);
+    // In a cross-compiling layout (`target/TRIPLE/PROFILE`: `--target`, as scripts/asan
+    // builds) the target directory is one level further up, and the example is built for
+    // the same triple; cargo marks both levels with a CACHEDIR.TAG.
+    if let Some(dir) = profile_dir.parent() {
+        let target_dir = dir.parent().filter(|up| up.join("CACHEDIR.TAG").exists());
+        let triple = dir.file_name().and_then(|t| t.to_str());
+        match (target_dir, triple) {
+            (Some(target_dir), Some(triple)) => {
+                cargo.env("CARGO_TARGET_DIR", target_dir).args(["--target", triple]);
+            }
+            _ if dir.join("CACHEDIR.TAG").exists() => {
+                cargo.env("CARGO_TARGET_DIR", dir);
+            }
+            _ => {}
         }
     }
     let output = cargo.output()?;

@@ -9,7 +9,7 @@ mod builder;
 pub(crate) mod context;
 pub(crate) mod coop;
 mod handle;
-mod park;
+pub(crate) mod park;
 pub(crate) mod scheduler;
 pub(crate) mod spawn;
 

@@ -13,14 +13,47 @@
 //! writes the eventfd, which ends the `epoll_wait`. Either way no wakeup is lost, and a
 //! wake that finds the thread busy costs one atomic swap and no syscall.
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::io;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::driver::{self, Driver};
+use crate::loom::sync::atomic::{AtomicU8, Ordering};
 
 const EMPTY: u8 = 0;
 const PARKED: u8 = 1;
 const NOTIFIED: u8 = 2;
+
+/// What a parked thread waits in: the I/O driver, or a stand-in in the loom models
+/// (which cannot run `epoll_wait`).
+pub(crate) trait Turn {
+    /// Waits for I/O, a timer, `timeout` or an [`Unpark::unpark`], and dispatches what
+    /// arrived.
+    fn turn(&mut self, timeout: Option<Duration>) -> io::Result<usize>;
+}
+
+/// Ends a [`Turn::turn`] from any thread (or makes the next one return at once).
+pub(crate) trait Unpark {
+    fn unpark(&self);
+}
+
+impl Turn for Driver {
+    fn turn(&mut self, timeout: Option<Duration>) -> io::Result<usize> {
+        Driver::turn(self, timeout)
+    }
+}
+
+impl Unpark for driver::Handle {
+    fn unpark(&self) {
+        driver::Handle::unpark(self)
+    }
+}
+
+impl<T: Unpark + ?Sized> Unpark for Arc<T> {
+    fn unpark(&self) {
+        T::unpark(self)
+    }
+}
 
 /// The park state shared by a parker and its unparkers.
 pub(crate) struct ParkState {
@@ -35,7 +68,7 @@ impl ParkState {
     /// Waits in the driver until an event, a timer, `timeout`, or an `unpark`. Returns
     /// false without waiting (and without looking at I/O) when an unpark came first; the
     /// scheduler looks at I/O often enough on its own (its event interval).
-    pub(crate) fn park(&self, driver: &mut Driver, timeout: Option<Duration>) -> bool {
+    pub(crate) fn park(&self, driver: &mut impl Turn, timeout: Option<Duration>) -> bool {
         // Acquire on both paths: the work published before the unpark is visible to us.
         if self.state.compare_exchange(NOTIFIED, EMPTY, Ordering::Acquire, Ordering::Relaxed).is_ok() {
             return false;
@@ -53,7 +86,7 @@ impl ParkState {
     }
 
     /// Wakes the parked thread, or makes its next park return at once.
-    pub(crate) fn unpark(&self, driver: &driver::Handle) {
+    pub(crate) fn unpark(&self, driver: &impl Unpark) {
         // AcqRel: Release publishes the caller's work to the parker's Acquire.
         if self.state.swap(NOTIFIED, Ordering::AcqRel) == PARKED {
             driver.unpark();

@@ -1,6 +1,6 @@
 //! The owned-task list: every live task of a runtime, so that shutdown can drop them all.
 
-use std::sync::Mutex;
+use crate::loom::sync::{Mutex, MutexGuard};
 
 use super::{Notified, Task};
 
@@ -22,7 +22,7 @@ impl OwnedTasks {
         OwnedTasks { inner: Mutex::new(Slots { tasks: Vec::new(), free: Vec::new(), len: 0, closed: false }) }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Slots> {
+    fn lock(&self) -> MutexGuard<'_, Slots> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 

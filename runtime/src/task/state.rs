@@ -24,7 +24,7 @@
 //! Every transition is a compare-and-swap loop with `AcqRel`: Acquire so the new owner of
 //! the future sees the previous owner's writes, Release so ours are published.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 
 /// A thread has exclusive access to the future.
 const RUNNING: usize = 1 << 0;
@@ -283,7 +283,7 @@ impl State {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
 

@@ -10,8 +10,8 @@
 //! no thundering herd. When the last searcher stops searching with work still queued, it
 //! wakes another worker, so queued work always has a worker coming for it.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use crate::loom::sync::atomic::{AtomicUsize, Ordering};
+use crate::loom::sync::{Mutex, MutexGuard};
 
 const SEARCH_MASK: usize = 0xFFFF;
 const UNPARK_SHIFT: u32 = 16;
@@ -41,7 +41,7 @@ impl Idle {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<usize>> {
+    fn lock(&self) -> MutexGuard<'_, Vec<usize>> {
         self.sleepers.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -110,7 +110,7 @@ impl Idle {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
 

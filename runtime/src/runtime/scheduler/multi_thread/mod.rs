@@ -14,6 +14,9 @@ mod park;
 mod queue;
 mod worker;
 
+#[cfg(all(test, loom))]
+mod loom_tests;
+
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -53,8 +56,9 @@ pub(crate) struct Handle {
     inject: SegQueue<Notified>,
     owned: OwnedTasks,
     idle: Idle,
-    /// The driver; whoever holds the lock may wait in it.
-    driver_lock: Mutex<Driver>,
+    /// The driver; whoever holds the lock may wait in it. A `TryMutex` (std's `Mutex`
+    /// outside the loom models, see `crate::loom`) because `Parker::park` try-locks it.
+    driver_lock: crate::loom::sync::TryMutex<Driver>,
     is_shutdown: AtomicBool,
     workers: Mutex<Vec<std::thread::JoinHandle<()>>>,
     pub(crate) driver: Arc<driver::Handle>,
@@ -77,7 +81,7 @@ impl Handle {
             owned: OwnedTasks::new(),
             idle: Idle::new(n),
             driver: driver.handle().clone(),
-            driver_lock: Mutex::new(driver),
+            driver_lock: crate::loom::sync::TryMutex::new(driver),
             is_shutdown: AtomicBool::new(false),
             workers: Mutex::new(Vec::with_capacity(n)),
             blocking,

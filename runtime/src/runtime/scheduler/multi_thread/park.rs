@@ -12,11 +12,11 @@
 //! takes it over if so: a blocked worker never freezes I/O for the others for longer than
 //! that. An idle runtime costs one such wakeup per `RECHECK` per condvar-parked worker.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
-use crate::driver::{self, Driver};
+use crate::loom::sync::atomic::{AtomicUsize, Ordering};
+use crate::loom::sync::{Condvar, Mutex, TryMutex};
+use crate::runtime::park::{Turn, Unpark};
 
 const EMPTY: usize = 0;
 const PARKED_CONDVAR: usize = 1;
@@ -48,7 +48,7 @@ impl Parker {
         Parker { state: AtomicUsize::new(EMPTY), lock: Mutex::new(()), condvar: Condvar::new() }
     }
 
-    pub(super) fn park(&self, driver: &Mutex<Driver>) -> Woken {
+    pub(super) fn park(&self, driver: &TryMutex<impl Turn>) -> Woken {
         // Acquire: the unparker's work (a queue push) is visible once we see NOTIFIED.
         if self.state.compare_exchange(NOTIFIED, EMPTY, Ordering::Acquire, Ordering::Relaxed).is_ok() {
             return Woken::Notified;
@@ -92,7 +92,7 @@ impl Parker {
         }
     }
 
-    pub(super) fn unpark(&self, driver: &driver::Handle) {
+    pub(super) fn unpark(&self, driver: &impl Unpark) {
         // AcqRel: Release publishes the caller's queue push to the parker.
         match self.state.swap(NOTIFIED, Ordering::AcqRel) {
             PARKED_DRIVER => driver.unpark(),

@@ -8,8 +8,9 @@ use crossbeam_queue::ArrayQueue;
 
 use crate::task::Notified;
 
-/// Tasks a local queue holds before it overflows.
-pub(super) const CAPACITY: usize = 256;
+/// Tasks a local queue holds before it overflows (a handful under loom, so that a model
+/// reaches the overflow paths with few tasks).
+pub(super) const CAPACITY: usize = if cfg!(loom) { 4 } else { 256 };
 
 pub(super) struct LocalQueue {
     ring: ArrayQueue<Notified>,

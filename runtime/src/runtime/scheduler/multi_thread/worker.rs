@@ -135,6 +135,14 @@ impl Worker {
             ctx.in_driver.set(true);
             let _ = driver.turn(Some(Duration::ZERO));
             ctx.in_driver.set(false);
+            drop(driver);
+            // The turn queued what it woke here without waking anyone (`in_driver`). As
+            // after a park in the driver, let a sibling take the rest: otherwise, should
+            // the next of them block this thread, the others wait for it, since a worker
+            // parked on its condvar looks at no other worker's queue.
+            if self.handle.remotes[self.index].queue.len() > 1 {
+                self.handle.notify_parked();
+            }
         }
     }
 

@@ -1,0 +1,447 @@
+//! Loom models of the multi-thread scheduler's parking (`park.rs`), idle accounting
+//! (`idle.rs`) and local queue (`queue.rs`), with the fake driver of `crate::loom_tests`
+//! standing in for epoll and the eventfd. Run by `scripts/loom`.
+//!
+//! # What runs for real, and what is a stand-in
+//! `Parker`, `Idle`, `LocalQueue`, the tasks (`task/`) and the driver lock run unchanged.
+//! The worker loop (`worker.rs`) cannot run under loom as it is: its `Handle` owns a real
+//! epoll `Driver` and is reached through a `std` thread-local. [`Pool`] therefore replays
+//! its calls into `Idle` and `Parker` in the same order, step by step (each step names the
+//! `worker.rs` function it mirrors); keep the two in step when either changes. Left out:
+//! the LIFO slot (private to one worker, so it takes no part in a race) and `maintenance`
+//! (the fake driver delivers no I/O for it to queue).
+//!
+//! loom cannot see inside crossbeam's queues: their `std` atomics run as one indivisible
+//! step between two of loom's, so each push or pop is atomic and sequentially consistent
+//! (as a lock-prefixed CAS makes them on x86), but loom sees no happens-before edge from a
+//! push to the pop that takes the task, and would report the task's state word, made by
+//! one thread and read by another, as a data race. [`Pool::with_queues`] brackets every queue
+//! operation with an `AcqRel` read-modify-write of one loom atomic to give loom that edge.
+//!
+//! loom's `Condvar::wait_timeout` never times out, so a worker parked on the condition
+//! variable comes back only when it is unparked: the models prove that no wakeup of a
+//! worker depends on `RECHECK`, which is there only to take over an unattended driver.
+
+use std::future::poll_fn;
+use std::sync::Arc;
+use std::task::Poll;
+
+use ::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use ::loom::sync::{Condvar, Mutex};
+use ::loom::thread;
+use crossbeam_queue::SegQueue;
+
+use super::idle::Idle;
+use super::park::Parker;
+use super::queue::{LocalQueue, CAPACITY};
+use crate::loom::sync::TryMutex;
+use crate::loom_tests::{model, FakeDriver, FakeEventFd};
+use crate::task::{self, Notified, Schedule, Task};
+
+/// A worker waits until `work` is set, parking in between. Returns when it is set; an
+/// unpark that is lost leaves it parked forever, which loom reports as a deadlock.
+fn park_until(parker: &Parker, driver: &TryMutex<FakeDriver>, work: &AtomicBool) {
+    // Relaxed: the parker's own Acquire must make the work visible.
+    while !work.load(Ordering::Relaxed) {
+        parker.park(driver);
+    }
+}
+
+/// An unpark racing a park in the driver (EMPTY -> PARKED_DRIVER, then the eventfd) is
+/// never lost.
+#[test]
+fn unpark_racing_park_in_the_driver() {
+    model(|| {
+        let parker = Arc::new(Parker::new());
+        let driver = FakeDriver::new();
+        let eventfd = driver.eventfd.clone();
+        let driver = Arc::new(TryMutex::new(driver));
+        let work = Arc::new(AtomicBool::new(false));
+        let worker = {
+            let (parker, driver, work) = (parker.clone(), driver.clone(), work.clone());
+            thread::spawn(move || park_until(&parker, &driver, &work))
+        };
+        work.store(true, Ordering::Relaxed);
+        parker.unpark(&eventfd);
+        worker.join().unwrap();
+    });
+}
+
+/// An unpark racing a park on the condition variable (another thread holds the driver)
+/// is never lost, and needs no `RECHECK` timeout to be seen.
+#[test]
+fn unpark_racing_park_on_the_condvar() {
+    model(|| {
+        let parker = Arc::new(Parker::new());
+        let driver = FakeDriver::new();
+        let eventfd = driver.eventfd.clone();
+        let driver = Arc::new(TryMutex::new(driver));
+        let work = Arc::new(AtomicBool::new(false));
+        // Someone else waits in the driver for the whole model.
+        let held = driver.lock().unwrap();
+        let worker = {
+            let (parker, driver, work) = (parker.clone(), driver.clone(), work.clone());
+            thread::spawn(move || park_until(&parker, &driver, &work))
+        };
+        work.store(true, Ordering::Relaxed);
+        parker.unpark(&eventfd);
+        worker.join().unwrap();
+        drop(held);
+    });
+}
+
+/// Two workers park on one driver: whichever gets the driver's lock waits in it, the other
+/// on its condition variable; unparking each brings both back. Covers the hand-off of the
+/// driver between parks (the lock is taken with `try_lock` while the other may hold it).
+#[test]
+fn two_workers_share_the_driver() {
+    model(|| {
+        let driver = FakeDriver::new();
+        let eventfd = driver.eventfd.clone();
+        let driver = Arc::new(TryMutex::new(driver));
+        let parkers: Arc<[Parker; 2]> = Arc::new([Parker::new(), Parker::new()]);
+        let work: Arc<[AtomicBool; 2]> = Arc::new([AtomicBool::new(false), AtomicBool::new(false)]);
+        let workers: Vec<_> = (0..2)
+            .map(|i| {
+                let (parkers, driver, work) = (parkers.clone(), driver.clone(), work.clone());
+                thread::spawn(move || park_until(&parkers[i], &driver, &work[i]))
+            })
+            .collect();
+        for i in 0..2 {
+            work[i].store(true, Ordering::Relaxed);
+            parkers[i].unpark(&eventfd);
+        }
+        for w in workers {
+            w.join().unwrap();
+        }
+    });
+}
+
+/// The scheduler's shared state, as far as the idle protocol sees it (`mod.rs`'s `Handle`
+/// with the fake driver).
+struct Pool {
+    idle: Idle,
+    parkers: Box<[Parker]>,
+    queues: Box<[LocalQueue]>,
+    inject: SegQueue<Notified>,
+    driver: TryMutex<FakeDriver>,
+    eventfd: Arc<FakeEventFd>,
+    is_shutdown: AtomicBool,
+    /// See the module docs: the happens-before edges of the crossbeam queues.
+    queue_edges: AtomicUsize,
+}
+
+::loom::thread_local! {
+    /// The index of the worker running on this (loom) thread.
+    static CURRENT_WORKER: std::cell::Cell<Option<usize>> = std::cell::Cell::new(None);
+}
+
+/// The tasks' scheduler: `worker::schedule` for a yield or spawn (local push, then notify)
+/// on a worker, `Handle::schedule_remote` elsewhere. Tasks are not in an owned list here.
+struct PoolSched(Arc<Pool>);
+
+impl Schedule for PoolSched {
+    fn schedule(&self, task: Notified) {
+        let pool = &self.0;
+        match CURRENT_WORKER.with(|c| c.get()) {
+            Some(index) => pool.with_queues(|| pool.push_local(index, task)),
+            None => pool.with_queues(|| pool.inject.push(task)),
+        }
+        pool.notify_parked();
+    }
+
+    fn release(&self, _task: &Task) -> Option<Task> {
+        None
+    }
+}
+
+impl Pool {
+    fn new(workers: usize) -> Arc<Pool> {
+        let driver = FakeDriver::new();
+        Arc::new(Pool {
+            idle: Idle::new(workers),
+            parkers: (0..workers).map(|_| Parker::new()).collect(),
+            queues: (0..workers).map(|_| LocalQueue::new()).collect(),
+            inject: SegQueue::new(),
+            eventfd: driver.eventfd.clone(),
+            driver: TryMutex::new(driver),
+            is_shutdown: AtomicBool::new(false),
+            queue_edges: AtomicUsize::new(0),
+        })
+    }
+
+    /// Runs `f`, which only touches the crossbeam queues, between two `AcqRel`
+    /// read-modify-writes of one atomic: a pop that takes a task then happens after the
+    /// push that queued it, as with the queue's own Release/Acquire.
+    fn with_queues<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.queue_edges.fetch_add(1, Ordering::AcqRel);
+        let r = f();
+        self.queue_edges.fetch_add(1, Ordering::AcqRel);
+        r
+    }
+
+    /// Spawns a task whose every poll calls `f`.
+    fn spawn(self: &Arc<Self>, mut f: impl FnMut(&Arc<Pool>) -> Poll<()> + Send + 'static) {
+        let pool = self.clone();
+        let future = poll_fn(move |_| f(&pool));
+        let (task, notified, join) = task::new_task(future, PoolSched(self.clone()), None);
+        drop((task, join));
+        PoolSched(self.clone()).schedule(notified);
+    }
+
+    /// `Handle::notify_parked`.
+    fn notify_parked(&self) {
+        if let Some(index) = self.idle.worker_to_notify() {
+            self.parkers[index].unpark(&self.eventfd);
+        }
+    }
+
+    /// `worker::push_local`.
+    fn push_local(&self, index: usize, task: Notified) {
+        let queue = &self.queues[index];
+        let Err(task) = queue.push(task) else { return };
+        for _ in 0..CAPACITY / 2 {
+            match queue.pop() {
+                Some(t) => self.inject.push(t),
+                None => break,
+            }
+        }
+        self.inject.push(task);
+    }
+
+    /// `Handle::shutdown`, as far as the workers see it.
+    fn shutdown(&self) {
+        self.is_shutdown.store(true, Ordering::Release);
+        for parker in self.parkers.iter() {
+            parker.unpark(&self.eventfd);
+        }
+    }
+
+    /// Runs the workers until a task shuts the pool down; then drops what is left.
+    fn run(self: &Arc<Self>) {
+        let workers: Vec<_> = (0..self.queues.len())
+            .map(|index| {
+                let pool = self.clone();
+                thread::spawn(move || {
+                    CURRENT_WORKER.with(|c| c.set(Some(index)));
+                    Worker { pool, index, is_searching: false }.run();
+                })
+            })
+            .collect();
+        for w in workers {
+            w.join().unwrap();
+        }
+        for queue in self.queues.iter() {
+            while queue.pop().is_some() {}
+        }
+        while self.inject.pop().is_some() {}
+    }
+}
+
+/// `worker.rs`'s `Worker`, less the LIFO slot, the event interval and the random victim.
+struct Worker {
+    pool: Arc<Pool>,
+    index: usize,
+    is_searching: bool,
+}
+
+impl Worker {
+    /// `Worker::run`.
+    fn run(&mut self) {
+        while !self.pool.is_shutdown.load(Ordering::Acquire) {
+            if let Some(task) = self.next_task() {
+                self.run_task(task);
+                continue;
+            }
+            if let Some(task) = self.steal_work() {
+                self.run_task(task);
+                continue;
+            }
+            self.park();
+        }
+    }
+
+    /// `Worker::next_task`.
+    fn next_task(&self) -> Option<Notified> {
+        let pool = &self.pool;
+        pool.with_queues(|| pool.queues[self.index].pop().or_else(|| pool.inject.pop()))
+    }
+
+    /// `Worker::run_task`.
+    fn run_task(&mut self, task: Notified) {
+        if self.is_searching {
+            self.is_searching = false;
+            if self.pool.idle.transition_worker_from_searching() {
+                self.pool.notify_parked();
+            }
+        }
+        task.run();
+    }
+
+    /// `Worker::steal_work` (victims in index order).
+    fn steal_work(&mut self) -> Option<Notified> {
+        let pool = self.pool.clone();
+        if !self.is_searching {
+            if !pool.idle.transition_worker_to_searching() {
+                return None;
+            }
+            self.is_searching = true;
+        }
+        let mine = &pool.queues[self.index];
+        pool.with_queues(|| {
+            for victim in (0..pool.queues.len()).filter(|v| *v != self.index) {
+                if let Some(task) = pool.queues[victim].steal_into(mine, |t| pool.inject.push(t)) {
+                    return Some(task);
+                }
+            }
+            pool.inject.pop()
+        })
+    }
+
+    /// `Worker::has_work_anywhere`.
+    fn has_work_anywhere(&self) -> bool {
+        let pool = &self.pool;
+        pool.with_queues(|| !pool.inject.is_empty() || pool.queues.iter().any(|q| !q.is_empty()))
+    }
+
+    /// `Worker::park`.
+    fn park(&mut self) {
+        let pool = self.pool.clone();
+        let was_searching = std::mem::take(&mut self.is_searching);
+        if pool.idle.transition_worker_to_parked(self.index, was_searching) && self.has_work_anywhere() {
+            pool.notify_parked();
+        }
+        let queue = &pool.queues[self.index];
+        loop {
+            let _woken = pool.parkers[self.index].park(&pool.driver);
+            if pool.is_shutdown.load(Ordering::Acquire) {
+                return;
+            }
+            if !pool.with_queues(|| queue.is_empty()) {
+                if !pool.idle.unpark_worker_by_id(self.index) {
+                    self.is_searching = true;
+                }
+                if pool.with_queues(|| queue.len()) > 1 {
+                    pool.notify_parked();
+                }
+                return;
+            }
+            if !pool.idle.is_parked(self.index) {
+                self.is_searching = true;
+                return;
+            }
+            // `Woken::Recheck` never happens under loom (no timeouts).
+        }
+    }
+}
+
+/// A task spawned from outside the workers (the injection queue) while both workers go
+/// idle and park, one of them as the last searcher: some worker always comes for it. The
+/// task shuts the pool down, so a lost notification leaves both workers parked forever,
+/// which loom reports as a deadlock.
+#[test]
+fn remote_spawn_while_workers_park_is_never_stranded() {
+    model(|| {
+        let pool = Pool::new(2);
+        let spawner = {
+            let pool = pool.clone();
+            thread::spawn(move || {
+                pool.spawn(|pool| {
+                    pool.shutdown();
+                    Poll::Ready(())
+                })
+            })
+        };
+        pool.run();
+        spawner.join().unwrap();
+    });
+}
+
+/// A task spawns another onto its own worker's queue and then blocks its thread until the
+/// other has run (a task that blocks a worker): the sibling worker, which is searching or
+/// parking meanwhile, must be woken or find it by itself, and steal it.
+#[test]
+fn work_queued_behind_a_blocked_worker_is_stolen() {
+    model(|| {
+        let pool = Pool::new(2);
+        let done = Arc::new((Mutex::new(false), Condvar::new()));
+        let blocker_done = done.clone();
+        let mut spawned = false;
+        pool.spawn(move |pool| {
+            if !spawned {
+                spawned = true;
+                let done = blocker_done.clone();
+                pool.spawn(move |_| {
+                    *done.0.lock().unwrap() = true;
+                    done.1.notify_one();
+                    Poll::Ready(())
+                });
+            }
+            let mut ran = blocker_done.0.lock().unwrap();
+            while !*ran {
+                ran = blocker_done.1.wait(ran).unwrap();
+            }
+            drop(ran);
+            pool.shutdown();
+            Poll::Ready(())
+        });
+        pool.run();
+        assert!(*done.0.lock().unwrap());
+    });
+}
+
+/// A thief steals half of a worker's queue while the owner pops from it, with the thief's
+/// own queue full so that the loot overflows to the injection queue: every task is run
+/// exactly once, none is lost. (loom cannot see inside crossbeam's `ArrayQueue`: each of
+/// its operations is one indivisible step here, so this checks `steal_into`'s protocol
+/// and the tasks' hand-over between threads, not the ring's own atomics.)
+#[test]
+fn steal_racing_pop_loses_and_duplicates_nothing() {
+    use std::sync::atomic::AtomicUsize as Counter;
+
+    model(|| {
+        let pool = Pool::new(2);
+        let runs = Arc::new(Counter::new(0));
+        let spawn_into = |queue: usize, n: usize| {
+            for _ in 0..n {
+                let runs = runs.clone();
+                let future = poll_fn(move |_| {
+                    runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    Poll::Ready(())
+                });
+                let (task, notified, join) = task::new_task(future, PoolSched(pool.clone()), None);
+                drop((task, join));
+                pool.queues[queue].push(notified).unwrap_or_else(|_| panic!("queue full"));
+            }
+        };
+        spawn_into(0, 3);
+        spawn_into(1, CAPACITY);
+        let owner = {
+            let pool = pool.clone();
+            thread::spawn(move || {
+                while let Some(task) = pool.queues[0].pop() {
+                    task.run();
+                }
+            })
+        };
+        let thief = {
+            let pool = pool.clone();
+            thread::spawn(move || {
+                if let Some(task) = pool.queues[0].steal_into(&pool.queues[1], |t| pool.inject.push(t)) {
+                    task.run();
+                }
+            })
+        };
+        owner.join().unwrap();
+        thief.join().unwrap();
+        for queue in pool.queues.iter() {
+            while let Some(task) = queue.pop() {
+                task.run();
+            }
+        }
+        while let Some(task) = pool.inject.pop() {
+            task.run();
+        }
+        assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 3 + CAPACITY);
+    });
+}
