@@ -56,7 +56,9 @@ pub(crate) struct Handle {
 pub(crate) struct Core {
     local: Local,
     driver: Driver,
-    tick: u32,
+    /// Tasks until the injection queue goes first again (a countdown: no division on the
+    /// hot path).
+    until_global: u32,
 }
 
 /// The part of the core that wakers on the driving thread reach through `CURRENT_CORE`.
@@ -98,7 +100,7 @@ impl Handle {
                 run_queue: RefCell::new(VecDeque::with_capacity(64)),
             },
             driver,
-            tick: 0,
+            until_global: config.global_queue_interval,
         });
         *handle.core.lock().unwrap_or_else(|p| p.into_inner()) = Some(core);
         handle
@@ -246,7 +248,15 @@ impl Wake for Waiter {
     fn wake_by_ref(self: &Arc<Self>) {
         // Release: whatever the waker did before waking is visible to the poll.
         self.woken.store(true, Ordering::Release);
-        self.handle.park.unpark(&self.handle.driver);
+        // On the thread that drives this scheduler (a wake from the driver's own dispatch,
+        // or from a task it runs) the run loop reads `woken` before it parks: no unpark, so
+        // no eventfd write while the park state still says PARKED.
+        let me = Arc::as_ptr(&self.handle);
+        let local = CURRENT_CORE.with(|c| c.get());
+        // SAFETY: a non-null CURRENT_CORE points to a live core on this thread (CoreGuard).
+        if local.is_null() || unsafe { (*local).handle } != me {
+            self.handle.park.unpark(&self.handle.driver);
+        }
         // The woken future may belong to a thread that waits for the core in `block_on`:
         // let it poll. (One atomic load when no thread waits.)
         self.handle.bump_generation();
@@ -274,8 +284,9 @@ impl<'a> CoreGuard<'a> {
     fn next_task(&mut self) -> Option<Notified> {
         let handle = self.handle;
         let core = self.core_mut();
-        core.tick = core.tick.wrapping_add(1);
-        if core.tick % handle.config.global_queue_interval == 0 {
+        core.until_global -= 1;
+        if core.until_global == 0 {
+            core.until_global = handle.config.global_queue_interval;
             handle.inject.pop().or_else(|| core.local.run_queue.borrow_mut().pop_front())
         } else {
             let local = core.local.run_queue.borrow_mut().pop_front();
@@ -302,9 +313,6 @@ impl<'a> CoreGuard<'a> {
                 let Some(task) = self.next_task() else { break };
                 task.run();
                 ran += 1;
-                if waiter.woken.load(Ordering::Relaxed) {
-                    break;
-                }
             }
             since_io += ran;
             let idle = ran == 0 && !waiter.woken.load(Ordering::Acquire);

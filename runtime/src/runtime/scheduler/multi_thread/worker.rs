@@ -82,7 +82,10 @@ fn push_local(handle: &Handle, index: usize, task: Notified) {
 struct Worker {
     handle: Arc<Handle>,
     index: usize,
-    tick: u32,
+    /// Tasks until the next non-blocking look at I/O (a countdown: no division per task).
+    until_maintenance: u32,
+    /// Tasks until the injection queue goes first again.
+    until_global: u32,
     is_searching: bool,
     rand: u32,
 }
@@ -99,7 +102,14 @@ pub(super) fn run(handle: Arc<Handle>, scheduler: SchedulerHandle, index: usize)
         WorkerCtx { handle: Arc::as_ptr(&handle), index, lifo: Cell::new(None), in_driver: Cell::new(false) };
     let prev = CURRENT_WORKER.with(|c| c.replace(&ctx as *const WorkerCtx));
     let mut worker =
-        Worker { handle, index, tick: 0, is_searching: false, rand: 0x9E37_79B9 ^ (index as u32 + 1) };
+        Worker {
+            until_maintenance: handle.config.event_interval,
+            until_global: handle.config.global_queue_interval,
+            handle,
+            index,
+            is_searching: false,
+            rand: 0x9E37_79B9 ^ (index as u32 + 1),
+        };
     worker.run(&ctx);
     // Leave the LIFO task for shutdown to drop with the rest.
     if let Some(task) = ctx.lifo.take() {
@@ -113,8 +123,9 @@ impl Worker {
         use std::sync::atomic::Ordering;
         let config = self.handle.config.clone();
         while !self.handle.is_shutdown.load(Ordering::Acquire) {
-            self.tick = self.tick.wrapping_add(1);
-            if self.tick % config.event_interval == 0 {
+            self.until_maintenance = self.until_maintenance.saturating_sub(1);
+            if self.until_maintenance == 0 {
+                self.until_maintenance = config.event_interval;
                 self.maintenance(ctx);
             }
             if let Some(task) = self.next_task(ctx, config.global_queue_interval) {
@@ -149,7 +160,9 @@ impl Worker {
     fn next_task(&mut self, ctx: &WorkerCtx, global_interval: u32) -> Option<Notified> {
         let handle = &self.handle;
         let queue = &handle.remotes[self.index].queue;
-        if self.tick % global_interval == 0 {
+        self.until_global -= 1;
+        if self.until_global == 0 {
+            self.until_global = global_interval;
             if let Some(task) = handle.inject.pop() {
                 return Some(task);
             }
@@ -174,7 +187,7 @@ impl Worker {
                 break;
             }
             lifo_polls += 1;
-            self.tick = self.tick.wrapping_add(1);
+            self.until_maintenance = self.until_maintenance.saturating_sub(1);
             next.run();
         }
     }
