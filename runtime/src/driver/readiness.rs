@@ -182,19 +182,32 @@ impl Readiness {
     }
 
     fn wake(&self, ready: usize) {
-        let (mut r, mut w) = ((None, Vec::new()), (None, Vec::new()));
-        {
+        let (reader, writer, rest) = {
             let mut waiters = self.waiters.lock().unwrap_or_else(|p| p.into_inner());
-            if ready & READ_INTEREST != 0 {
-                r = waiters.reader.take();
+            let waiters = &mut *waiters;
+            let wake_r = ready & READ_INTEREST != 0;
+            let wake_w = ready & WRITE_INTEREST != 0;
+            let reader = if wake_r { waiters.reader.first.take() } else { None };
+            let writer = if wake_w { waiters.writer.first.take() } else { None };
+            // Rare: several tasks wait on one direction of one fd.
+            let mut rest = Vec::new();
+            if wake_r && !waiters.reader.rest.is_empty() {
+                rest.append(&mut waiters.reader.rest);
             }
-            if ready & WRITE_INTEREST != 0 {
-                w = waiters.writer.take();
+            if wake_w && !waiters.writer.rest.is_empty() {
+                rest.append(&mut waiters.writer.rest);
             }
-        }
+            (reader, writer, rest)
+        };
         // Wake outside the lock: a waker may poll this very fd. A panicking waker must not
         // take the driver down with it.
-        for waker in r.0.into_iter().chain(r.1).chain(w.0).chain(w.1) {
+        if let Some(waker) = reader {
+            let _ = catch_unwind(AssertUnwindSafe(|| waker.wake()));
+        }
+        if let Some(waker) = writer {
+            let _ = catch_unwind(AssertUnwindSafe(|| waker.wake()));
+        }
+        for waker in rest {
             let _ = catch_unwind(AssertUnwindSafe(|| waker.wake()));
         }
     }

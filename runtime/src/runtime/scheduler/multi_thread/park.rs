@@ -7,10 +7,13 @@
 //! ```
 //!
 //! At most one worker waits in `epoll_wait` (the one holding the driver's lock). A worker
-//! parked on the condition variable wakes every [`RECHECK`] to see whether the driver is
-//! unattended — its holder may have left it to run a task that blocks the thread — and
-//! takes it over if so: a blocked worker never freezes I/O for the others for longer than
-//! that. An idle runtime costs one such wakeup per `RECHECK` per condvar-parked worker.
+//! parked on the condition variable wakes after a re-check period to see whether the
+//! driver is unattended — its holder may have left it to run a task that blocks the
+//! thread — and takes it over if so. The period starts at [`RECHECK`] (10 ms) and doubles
+//! while nothing happens, up to [`RECHECK_MAX`] (160 ms); it falls back to 10 ms once the
+//! worker is notified or runs a task. So a blocked worker freezes I/O for the others for at
+//! most 10 ms on a busy runtime and 160 ms right after a long idle spell, and an idle
+//! runtime costs about 6 short wakeups per second per condvar-parked worker.
 
 use std::time::Duration;
 
@@ -25,6 +28,8 @@ const NOTIFIED: usize = 3;
 
 /// How often a condvar-parked worker checks whether the driver needs a new holder.
 pub(super) const RECHECK: Duration = Duration::from_millis(10);
+/// The longest re-check period, reached after a while of idleness.
+pub(super) const RECHECK_MAX: Duration = Duration::from_millis(160);
 
 pub(super) struct Parker {
     state: AtomicUsize,
@@ -48,7 +53,14 @@ impl Parker {
         Parker { state: AtomicUsize::new(EMPTY), lock: Mutex::new(()), condvar: Condvar::new() }
     }
 
+    /// Parks with the shortest re-check period.
+    #[cfg_attr(not(all(test, loom)), allow(dead_code))]
     pub(super) fn park(&self, driver: &TryMutex<impl Turn>) -> Woken {
+        self.park_recheck(driver, RECHECK)
+    }
+
+    /// Parks; on the condition variable, wakes after `recheck` to look at the driver.
+    pub(super) fn park_recheck(&self, driver: &TryMutex<impl Turn>, recheck: Duration) -> Woken {
         // Acquire: the unparker's work (a queue push) is visible once we see NOTIFIED.
         if self.state.compare_exchange(NOTIFIED, EMPTY, Ordering::Acquire, Ordering::Relaxed).is_ok() {
             return Woken::Notified;
@@ -73,7 +85,7 @@ impl Parker {
             return Woken::Notified;
         }
         loop {
-            let (g, res) = self.condvar.wait_timeout(guard, RECHECK).unwrap_or_else(|p| p.into_inner());
+            let (g, res) = self.condvar.wait_timeout(guard, recheck).unwrap_or_else(|p| p.into_inner());
             guard = g;
             if self.state.compare_exchange(NOTIFIED, EMPTY, Ordering::Acquire, Ordering::Relaxed).is_ok() {
                 return Woken::Notified;

@@ -88,6 +88,8 @@ struct Worker {
     until_global: u32,
     is_searching: bool,
     rand: u32,
+    /// How long a condvar park waits before it looks at the driver again (park.rs).
+    recheck: Duration,
 }
 
 /// The worker thread's body.
@@ -109,6 +111,7 @@ pub(super) fn run(handle: Arc<Handle>, scheduler: SchedulerHandle, index: usize)
             index,
             is_searching: false,
             rand: 0x9E37_79B9 ^ (index as u32 + 1),
+            recheck: super::park::RECHECK,
         };
     worker.run(&ctx);
     // Leave the LIFO task for shutdown to drop with the rest.
@@ -171,6 +174,7 @@ impl Worker {
     }
 
     fn run_task(&mut self, ctx: &WorkerCtx, task: Notified) {
+        self.recheck = super::park::RECHECK;
         if self.is_searching {
             self.is_searching = false;
             if self.handle.idle.transition_worker_from_searching() {
@@ -239,7 +243,11 @@ impl Worker {
         let remote = &handle.remotes[self.index];
         loop {
             ctx.in_driver.set(true);
-            let woken = remote.parker.park(&handle.driver_lock);
+            let woken = remote.parker.park_recheck(&handle.driver_lock, self.recheck);
+            self.recheck = match woken {
+                Woken::Recheck => (self.recheck * 2).min(super::park::RECHECK_MAX),
+                Woken::Notified | Woken::Driver => super::park::RECHECK,
+            };
             ctx.in_driver.set(false);
             if handle.is_shutdown.load(Ordering::Acquire) {
                 return;
