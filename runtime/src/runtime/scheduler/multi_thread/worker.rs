@@ -103,16 +103,15 @@ pub(super) fn run(handle: Arc<Handle>, scheduler: SchedulerHandle, index: usize)
     let ctx =
         WorkerCtx { handle: Arc::as_ptr(&handle), index, lifo: Cell::new(None), in_driver: Cell::new(false) };
     let prev = CURRENT_WORKER.with(|c| c.replace(&ctx as *const WorkerCtx));
-    let mut worker =
-        Worker {
-            until_maintenance: handle.config.event_interval,
-            until_global: handle.config.global_queue_interval,
-            handle,
-            index,
-            is_searching: false,
-            rand: 0x9E37_79B9 ^ (index as u32 + 1),
-            recheck: super::park::RECHECK,
-        };
+    let mut worker = Worker {
+        until_maintenance: handle.config.event_interval,
+        until_global: handle.config.global_queue_interval,
+        handle,
+        index,
+        is_searching: false,
+        rand: 0x9E37_79B9 ^ (index as u32 + 1),
+        recheck: super::park::RECHECK,
+    };
     worker.run(&ctx);
     // Leave the LIFO task for shutdown to drop with the rest.
     if let Some(task) = ctx.lifo.take() {

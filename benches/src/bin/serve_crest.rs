@@ -1,0 +1,88 @@
+//! The crest peer of the load and memory benchmarks: `serve_crest (echo|http|sleepers N)
+//! WORKERS` on a multi-thread runtime with WORKERS workers. The protocol code is
+//! `src/proto.rs`, shared with every other peer.
+
+#[path = "../proto.rs"]
+mod proto;
+
+use std::io;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use crest::io::{AsyncReadExt, AsyncWriteExt};
+use crest::net::{TcpListener, TcpStream};
+use proto::{Conn, Mode};
+
+impl Conn for TcpStream {
+    fn read<'a>(
+        &'a mut self,
+        buf: &'a mut [u8],
+    ) -> impl std::future::Future<Output = io::Result<usize>> + Send + 'a {
+        AsyncReadExt::read(self, buf)
+    }
+    fn write_all<'a>(
+        &'a mut self,
+        buf: &'a [u8],
+    ) -> impl std::future::Future<Output = io::Result<()>> + Send + 'a {
+        AsyncWriteExt::write_all(self, buf)
+    }
+}
+
+fn main() -> io::Result<()> {
+    let args = proto::Args::parse();
+    proto::raise_nofile()?;
+    let rt = crest::runtime::Builder::new_multi_thread().worker_threads(args.workers).build()?;
+    match args.mode {
+        Mode::Sleepers(n) => {
+            let before = proto::status_kb(None, "VmRSS")?;
+            let started = Arc::new(AtomicUsize::new(0));
+            let t = Instant::now();
+            for _ in 0..n {
+                let started = started.clone();
+                rt.spawn(async move {
+                    started.fetch_add(1, Ordering::Relaxed);
+                    crest::time::sleep(proto::SLEEP).await;
+                });
+            }
+            let spawn = t.elapsed();
+            proto::wait_until(|| started.load(Ordering::Relaxed) == n);
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            proto::report_sleepers(before, proto::status_kb(None, "VmRSS")?, spawn);
+            // Exit without dropping 100,000 tasks: only the memory was asked for.
+            std::process::exit(0);
+        }
+        mode => {
+            let std_listener = proto::listener(0)?;
+            let addr = std_listener.local_addr()?;
+            // The accept loop is a task like the connections, so that every task runs on
+            // the workers and the main thread only waits.
+            rt.block_on(async move {
+                let listener = TcpListener::from_std(std_listener)?;
+                proto::announce(addr);
+                let accept = crest::spawn(async move {
+                    loop {
+                        let (stream, _) = match listener.accept().await {
+                            Ok(accepted) => accepted,
+                            Err(e) if proto::is_disconnect(&e) => continue,
+                            Err(e) => return Err::<(), io::Error>(e),
+                        };
+                        stream.set_nodelay(true)?;
+                        crest::spawn(async move {
+                            let served = match mode {
+                                Mode::Http => proto::http(stream).await,
+                                _ => proto::echo(stream).await,
+                            };
+                            if let Err(e) = served {
+                                if !proto::is_disconnect(&e) {
+                                    eprintln!("serve_crest: {e}");
+                                }
+                            }
+                        });
+                    }
+                });
+                accept.await.map_err(io::Error::other)?
+            })
+        }
+    }
+}
