@@ -1,6 +1,6 @@
 //! Every operating-system call crest makes lives below this module.
 //!
-//! Each call goes through [`syscall!`], which turns the C convention (`-1` and `errno`)
+//! Each call goes through one `syscall!` macro, which turns the C convention (`-1` and `errno`)
 //! into an [`io::Result`](std::io::Result). Each new descriptor is wrapped in an
 //! [`OwnedFd`](std::os::fd::OwnedFd) on the line it is born, so no path can leak it.
 //!

@@ -1,15 +1,31 @@
-//! Tasks: spawned futures, their handles and their wakers.
+//! Tasks: spawning futures and waiting for their output.
 //!
-//! A task is one allocation (`raw.rs`) driven by a state word (`state.rs`). The scheduler
-//! sees three kinds of owning pointers, each holding one reference:
+//! [`spawn`] runs a `Send` future on the current runtime,
+//! [`spawn_local`] a `!Send` one on the current thread, and [`spawn_blocking`] a blocking
+//! closure on the blocking pool. Each returns a [`JoinHandle`]: await it for the output (or
+//! a [`JoinError`] if the task panicked or was aborted), or drop it to let the task run on
+//! detached. [`yield_now`] lets the other tasks run.
 //!
-//! * [`Task`]: the owned-task list's reference, used to cancel every task at shutdown.
-//! * [`Notified`]: a task that is queued to run. At most one exists per task at a time
-//!   (the `NOTIFIED` bit), so a task woken while it runs is queued once, not twice.
-//! * [`JoinHandle`]: the user's handle to the output.
-//!
-//! Schedulers implement [`Schedule`]; the task code is the same for the current-thread
-//! scheduler, the multi-thread scheduler and the blocking pool.
+//! ```
+//! crest::block_on(async {
+//!     let sum = crest::spawn(async { 2 + 2 });
+//!     let blocking = crest::task::spawn_blocking(|| "done");
+//!     assert_eq!(sum.await.unwrap(), 4);
+//!     assert_eq!(blocking.await.unwrap(), "done");
+//! });
+//! ```
+
+// How tasks work inside: a task is one allocation (`raw.rs`) driven by a state word
+// (`state.rs`). The scheduler sees three kinds of owning pointers, each holding one
+// reference:
+//
+// * `Task`: the owned-task list's reference, used to cancel every task at shutdown.
+// * `Notified`: a task that is queued to run. At most one exists per task at a time (the
+//   `NOTIFIED` bit), so a task woken while it runs is queued once, not twice.
+// * `JoinHandle`: the user's handle to the output.
+//
+// Schedulers implement `Schedule`; the task code is the same for the current-thread
+// scheduler, the multi-thread scheduler and the blocking pool.
 
 mod join;
 mod list;
