@@ -1,11 +1,13 @@
 //! Reads and writes on connected stream sockets (TCP and Unix), shared by the stream types
 //! and their halves.
 //!
-//! Reads and writes go through `Async::poll_stream_io`, the short-transfer shortcut: a read
-//! that returns fewer bytes than asked (or a write that takes fewer) also clears readiness,
-//! saving the extra syscall that would only say `WouldBlock`. Sound on stream sockets only
-//! (ARCHITECTURE.md, "The short-transfer shortcut"); datagram sockets and `accept` use the
-//! plain `read_with`/`write_with`.
+//! Writes, and TCP reads, go through `Async::poll_stream_io`, the short-transfer shortcut: a
+//! write that takes fewer bytes than offered (or a TCP read that returns fewer than asked,
+//! with no urgent data pending) also clears readiness, saving the extra syscall that would
+//! only say `WouldBlock` (ARCHITECTURE.md, "The short-transfer shortcut"). Unix stream
+//! reads do not take it: the kernel ends a Unix read early at a chunk that carried file
+//! descriptors or other credentials, with data still queued behind it. Datagram sockets
+//! and `accept` use the plain `read_with`/`write_with`.
 //!
 //! Writes use `send`/`sendmsg` with `MSG_NOSIGNAL` (std's `write` does not pass it), so a
 //! write to a closed peer is `Err(BrokenPipe)`, never a `SIGPIPE`.
@@ -17,26 +19,41 @@ use std::task::{Context, Poll};
 use crest_runtime::io::Async;
 use crest_runtime::sys::socket;
 
+/// Whether a short read may clear readiness (see the module docs): TCP yes, Unix no.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ShortRead {
+    Clears,
+    Keeps,
+}
+
 pub(crate) fn poll_read<T: AsFd>(
     io: &Async<T>,
     cx: &mut Context<'_>,
     buf: &mut [u8],
+    short: ShortRead,
 ) -> Poll<io::Result<usize>>
 where
     for<'a> &'a T: Read,
 {
     let len = buf.len();
-    io.poll_stream_io(cx, false, len, |mut s| s.read(buf))
+    match short {
+        ShortRead::Clears => io.poll_stream_io(cx, false, len, |mut s| s.read(buf)),
+        ShortRead::Keeps => io.poll_read_with(cx, |mut s| s.read(buf)),
+    }
 }
 
 pub(crate) fn poll_read_vectored<T: AsFd>(
     io: &Async<T>,
     cx: &mut Context<'_>,
     bufs: &mut [IoSliceMut<'_>],
+    short: ShortRead,
 ) -> Poll<io::Result<usize>>
 where
     for<'a> &'a T: Read,
 {
+    if short == ShortRead::Keeps {
+        return io.poll_read_with(cx, |mut s| s.read_vectored(bufs));
+    }
     // Only the first IOV_MAX buffers are used by one call: count just those, or a full
     // transfer would look short and wrongly clear readiness.
     let len = bufs.iter().take(socket::IOV_MAX).map(|b| b.len()).sum();

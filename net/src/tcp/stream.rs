@@ -330,7 +330,7 @@ impl TcpStream {
     }
 
     pub(crate) fn poll_read_priv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        stream_io::poll_read(&self.io, cx, buf)
+        stream_io::poll_read(&self.io, cx, buf, stream_io::ShortRead::Clears)
     }
 
     pub(crate) fn poll_read_vectored_priv(
@@ -338,7 +338,7 @@ impl TcpStream {
         cx: &mut Context<'_>,
         bufs: &mut [IoSliceMut<'_>],
     ) -> Poll<io::Result<usize>> {
-        stream_io::poll_read_vectored(&self.io, cx, bufs)
+        stream_io::poll_read_vectored(&self.io, cx, bufs, stream_io::ShortRead::Clears)
     }
 
     pub(crate) fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {

@@ -170,7 +170,7 @@ impl UnixStream {
     }
 
     pub(crate) fn poll_read_priv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        stream_io::poll_read(&self.io, cx, buf)
+        stream_io::poll_read(&self.io, cx, buf, stream_io::ShortRead::Keeps)
     }
 
     pub(crate) fn poll_read_vectored_priv(
@@ -178,7 +178,7 @@ impl UnixStream {
         cx: &mut Context<'_>,
         bufs: &mut [IoSliceMut<'_>],
     ) -> Poll<io::Result<usize>> {
-        stream_io::poll_read_vectored(&self.io, cx, bufs)
+        stream_io::poll_read_vectored(&self.io, cx, bufs, stream_io::ShortRead::Keeps)
     }
 
     pub(crate) fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {

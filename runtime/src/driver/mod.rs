@@ -2,7 +2,7 @@
 //!
 //! It owns the epoll instance, the eventfd that lets other threads interrupt a blocked
 //! wait, the set of live registrations and the timers. Every fd is registered once, with
-//! `IN | OUT | RDHUP | ET`, and its token is the address of its [`Readiness`]; an event
+//! `IN | OUT | RDHUP | PRI | ET`, and its token is the address of its [`Readiness`]; an event
 //! sets readiness bits and wakes the waiting tasks. Operations clear readiness only when
 //! the kernel says `WouldBlock` (see `readiness.rs` for the tick that keeps a racing edge).
 //!
@@ -153,7 +153,8 @@ impl Handle {
         self.waker.notify();
     }
 
-    /// Registers `fd` with `IN | OUT | RDHUP | ET`.
+    /// Registers `fd` with `IN | OUT | RDHUP | PRI | ET` (PRI: TCP urgent data ends reads
+    /// early, see `ReadyEvent::ends_reads_early`).
     pub(crate) fn register(&self, fd: BorrowedFd<'_>) -> io::Result<Arc<Readiness>> {
         if self.is_shutdown.load(Ordering::Acquire) {
             return Err(shutdown_error());
@@ -169,7 +170,7 @@ impl Handle {
             readiness
         };
         let token = Arc::as_ptr(&readiness) as usize as u64;
-        let interest = Events::IN | Events::OUT | Events::RDHUP | Events::ET;
+        let interest = Events::IN | Events::OUT | Events::RDHUP | Events::PRI | Events::ET;
         if let Err(e) = self.epoll.add(fd, interest, token) {
             self.forget(&readiness, false);
             return Err(e);

@@ -76,10 +76,13 @@ pub(crate) struct ReadyEvent {
 }
 
 impl ReadyEvent {
-    /// True when the peer hung up on this direction (or an error is pending).
-    #[allow(dead_code)]
-    pub(crate) fn is_closed(&self) -> bool {
-        self.ready & (READ_CLOSED | WRITE_CLOSED | ERROR) != 0
+    /// True when a read may return short with data still queued, so a short transfer
+    /// proves nothing: the peer hung up or an error is pending (the closed bits are final
+    /// anyway), or TCP urgent data is pending (`EPOLLPRI`; a TCP read stops at the urgent
+    /// mark). Urgent data that arrives after this snapshot bumps the tick, so the clear
+    /// that the shortcut makes is then skipped.
+    pub(crate) fn ends_reads_early(&self) -> bool {
+        self.ready & (READ_CLOSED | WRITE_CLOSED | ERROR | PRIORITY) != 0
     }
 }
 

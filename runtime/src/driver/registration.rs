@@ -84,7 +84,7 @@ impl Registration {
             };
             match op() {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear(ev),
-                Ok(n) if n > 0 && n < len && !ev.is_closed() => {
+                Ok(n) if n > 0 && n < len && !ev.ends_reads_early() => {
                     self.clear(ev);
                     coop::spend();
                     return Poll::Ready(Ok(n));

@@ -207,9 +207,10 @@ impl<T: AsFd> Async<T> {
 
     /// A stream read or write of `len` bytes: as `poll_read_with`/`poll_write_with`, and a
     /// short transfer (`0 < n < len`) also clears readiness, which saves the syscall that
-    /// would return `WouldBlock`. Only for stream sockets and pipes, where a short transfer
-    /// means the kernel buffer was drained (or filled) at that instant and any later change
-    /// produces a new edge (ARCHITECTURE.md, "The short-transfer shortcut").
+    /// would return `WouldBlock`. Only for stream-socket writes and TCP reads, where a short
+    /// transfer means the kernel buffer was filled (or drained) at that instant and any later
+    /// change produces a new edge; a read with TCP urgent data pending does not count
+    /// (ARCHITECTURE.md, "The short-transfer shortcut").
     #[doc(hidden)]
     pub fn poll_stream_io(
         &self,
