@@ -65,7 +65,7 @@ impl Registration {
     /// Like [`poll_io`](Self::poll_io) for stream reads and writes, where `op` returns a
     /// byte count: a *short* transfer (`0 < n < len`) also clears readiness, saving the
     /// `WouldBlock` syscall. See ARCHITECTURE.md, "The short-transfer shortcut", for why
-    /// this is sound on stream sockets and pipes under edge triggering.
+    /// this is sound for stream writes and TCP reads without urgent data.
     pub(crate) fn poll_stream_io(
         &self,
         dir: Direction,
