@@ -118,3 +118,9 @@ impl Registration {
         self.handle.deregister(fd, &self.readiness)
     }
 }
+
+impl std::fmt::Debug for Registration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Registration")
+    }
+}

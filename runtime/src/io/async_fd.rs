@@ -48,12 +48,6 @@ pub struct Async<T: AsFd> {
     registration: Registration,
 }
 
-impl std::fmt::Debug for Registration {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Registration")
-    }
-}
-
 impl<T: AsFd> Async<T> {
     /// Makes `io` nonblocking and registers it with the current runtime's driver.
     ///

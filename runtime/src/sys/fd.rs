@@ -16,9 +16,3 @@ pub fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<()> {
     }
     Ok(())
 }
-
-/// Reports whether `fd` refers to an open descriptor, without changing it.
-pub fn is_valid(fd: BorrowedFd<'_>) -> bool {
-    // SAFETY: F_GETFD takes no pointer argument.
-    syscall!(fcntl(fd.as_raw_fd(), libc::F_GETFD)).is_ok()
-}
