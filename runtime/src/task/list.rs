@@ -1,12 +1,27 @@
 //! The owned-task list: every live task of a runtime, so that shutdown can drop them all.
+//!
+//! A task is bound when it is spawned and removed when it completes, usually on another
+//! thread in a multi-thread runtime. With one lock for the whole list, a worker spawning a
+//! burst of tasks and a sibling completing them take turns on that lock and its cache
+//! line for every task. So the list is split into shards, each a slab under its own lock;
+//! a task's shard is a hash of its address, so consecutive tasks land in different shards
+//! and the spawning and the completing thread rarely meet.
 
 use crate::loom::sync::{Mutex, MutexGuard};
 
 use super::{Notified, Task};
 
-/// A slab of tasks under one lock. A task's index lives in its header (`owned_slot`), so
-/// removal is O(1).
+/// A list split into `2^k` shards.
 pub(crate) struct OwnedTasks {
+    shards: Box<[Shard]>,
+    /// `shards.len() - 1`.
+    mask: usize,
+}
+
+/// One slab under one lock, alone on its cache lines (two lines: the adjacent-line
+/// prefetcher pairs them).
+#[repr(align(128))]
+struct Shard {
     inner: Mutex<Slots>,
 }
 
@@ -18,18 +33,34 @@ struct Slots {
 }
 
 impl OwnedTasks {
+    /// One shard: for a runtime whose tasks are spawned and completed on one thread.
     pub(crate) fn new() -> OwnedTasks {
-        OwnedTasks { inner: Mutex::new(Slots { tasks: Vec::new(), free: Vec::new(), len: 0, closed: false }) }
+        OwnedTasks::with_shards(1)
     }
 
-    fn lock(&self) -> MutexGuard<'_, Slots> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    /// At least `n` shards (rounded up to a power of two).
+    pub(crate) fn with_shards(n: usize) -> OwnedTasks {
+        let n = n.max(1).next_power_of_two();
+        let shards = (0..n)
+            .map(|_| Shard {
+                inner: Mutex::new(Slots { tasks: Vec::new(), free: Vec::new(), len: 0, closed: false }),
+            })
+            .collect();
+        OwnedTasks { shards, mask: n - 1 }
+    }
+
+    fn shard(&self, task: &Task) -> MutexGuard<'_, Slots> {
+        // Fibonacci hashing of the address: cells are a few cache lines apart, so their
+        // low bits say little; the multiply spreads every bit into the high half.
+        let addr = task.header_ptr().as_ptr() as usize as u64;
+        let index = (addr.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize & self.mask;
+        self.shards[index].lock()
     }
 
     /// Adds a new task. Returns its `Notified` to be queued, or `None` when the runtime is
     /// shutting down (the task is then cancelled at once).
     pub(crate) fn bind(&self, task: Task, notified: Notified) -> Option<Notified> {
-        let mut slots = self.lock();
+        let mut slots = self.shard(&task);
         if slots.closed {
             drop(slots);
             drop(notified);
@@ -43,7 +74,8 @@ impl OwnedTasks {
                 slots.tasks.len() - 1
             }
         };
-        // SAFETY: `owned_slot` is only accessed under this lock.
+        // SAFETY: `owned_slot` is only accessed under the lock of the task's shard, which
+        // is the same for the task's whole life (its address does not change).
         unsafe { *task.header().owned_slot.get() = index };
         slots.tasks[index] = Some(task);
         slots.len += 1;
@@ -52,8 +84,8 @@ impl OwnedTasks {
 
     /// Removes a completed task; `None` if shutdown already took it.
     pub(crate) fn remove(&self, task: &Task) -> Option<Task> {
-        let mut slots = self.lock();
-        // SAFETY: `owned_slot` is only accessed under this lock.
+        let mut slots = self.shard(task);
+        // SAFETY: `owned_slot` is only accessed under the lock of the task's shard.
         let index = unsafe { *task.header().owned_slot.get() };
         let entry = slots.tasks.get_mut(index)?;
         if entry.as_ref().map(|t| t.header_ptr()) != Some(task.header_ptr()) {
@@ -68,14 +100,18 @@ impl OwnedTasks {
     /// Closes the list to new tasks and cancels every task that is idle; a task running on
     /// another thread sees its CANCELLED bit when it yields. `spawn_local` tasks that
     /// belong to another thread are leaked rather than dropped on the wrong thread.
+    ///
+    /// A `bind` racing with this either finds its shard closed (and cancels its task) or
+    /// lands before the shard closes (and its task is taken here).
     pub(crate) fn close_and_shutdown_all(&self) {
-        let tasks: Vec<Task> = {
-            let mut slots = self.lock();
+        let mut tasks: Vec<Task> = Vec::new();
+        for shard in self.shards.iter() {
+            let mut slots = shard.lock();
             slots.closed = true;
             slots.free.clear();
             slots.len = 0;
-            std::mem::take(&mut slots.tasks).into_iter().flatten().collect()
-        };
+            tasks.extend(std::mem::take(&mut slots.tasks).into_iter().flatten());
+        }
         for task in tasks {
             if task.is_foreign_local() {
                 std::mem::forget(task);
@@ -86,6 +122,25 @@ impl OwnedTasks {
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.lock().len
+        self.shards.iter().map(|s| s.lock().len).sum()
+    }
+}
+
+impl Shard {
+    fn lock(&self) -> MutexGuard<'_, Slots> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shard_count_is_a_power_of_two() {
+        assert_eq!(OwnedTasks::with_shards(0).shards.len(), 1);
+        assert_eq!(OwnedTasks::with_shards(1).shards.len(), 1);
+        assert_eq!(OwnedTasks::with_shards(5).shards.len(), 8);
+        assert_eq!(OwnedTasks::with_shards(8).mask, 7);
     }
 }

@@ -78,7 +78,8 @@ impl Handle {
         let handle = Arc::new(Handle {
             remotes,
             inject: SegQueue::new(),
-            owned: OwnedTasks::new(),
+            // Shards enough that a spawning and a completing worker rarely share one.
+            owned: OwnedTasks::with_shards(8 * n),
             idle: Idle::new(n),
             driver: driver.handle().clone(),
             driver_lock: crate::loom::sync::TryMutex::new(driver),
