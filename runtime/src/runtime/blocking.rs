@@ -242,6 +242,8 @@ impl Pool {
             while let Some(task) = state.queue.pop_front() {
                 drop(state);
                 task.run();
+                // Blocking tasks are few and long: keep no task cells cached for them.
+                crate::task::trim_cell_cache();
                 state = self.lock();
             }
             if state.shutdown {

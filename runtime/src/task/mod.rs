@@ -27,6 +27,7 @@
 // Schedulers implement `Schedule`; the task code is the same for the current-thread
 // scheduler, the multi-thread scheduler and the blocking pool.
 
+mod alloc;
 mod join;
 mod list;
 pub(crate) mod raw;
@@ -39,6 +40,7 @@ use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
 use std::thread::ThreadId;
 
+pub(crate) use alloc::trim as trim_cell_cache;
 pub use join::{JoinError, JoinHandle};
 pub(crate) use list::OwnedTasks;
 use raw::Header;

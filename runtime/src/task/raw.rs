@@ -16,6 +16,7 @@
 //! * `header.owned_slot`: the owned-task list, under its lock.
 //! * `scheduler`: read-only, by anyone holding a reference.
 
+use std::alloc::Layout;
 use std::any::Any;
 use std::cell::UnsafeCell;
 use std::future::Future;
@@ -86,7 +87,7 @@ where
     F: Future + 'static,
     S: Schedule,
 {
-    let cell = Box::new(Cell {
+    let cell = Cell {
         header: Header {
             state: State::new(),
             vtable: vtable::<F, S>(),
@@ -96,9 +97,12 @@ where
         scheduler,
         stage: UnsafeCell::new(Stage::Running(future)),
         join_waker: UnsafeCell::new(None),
-    });
+    };
+    let ptr = super::alloc::allocate(Layout::new::<Cell<F, S>>()).cast::<Cell<F, S>>();
+    // SAFETY: `allocate` returned memory fit for a `Cell<F, S>` (its layout), unused.
+    unsafe { ptr.as_ptr().write(cell) };
     // `Cell` is repr(C) with the header first, so the cast is the header's address.
-    NonNull::from(Box::leak(cell)).cast()
+    ptr.cast()
 }
 
 fn vtable<F: Future + 'static, S: Schedule>() -> &'static Vtable {
@@ -263,9 +267,14 @@ unsafe fn schedule<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
 }
 
 unsafe fn dealloc<F: Future, S>(ptr: NonNull<Header>) {
+    let cell = ptr.cast::<Cell<F, S>>();
     // SAFETY: the last reference is gone, so nothing else can reach the cell; it was
-    // allocated by `allocate::<F, S>` as a Box.
-    drop(unsafe { Box::from_raw(ptr.cast::<Cell<F, S>>().as_ptr()) });
+    // written by `allocate::<F, S>` into memory from `alloc::allocate` with this layout,
+    // and is dropped once, here, before its memory is given back.
+    unsafe {
+        std::ptr::drop_in_place(cell.as_ptr());
+        super::alloc::deallocate(cell.cast(), Layout::new::<Cell<F, S>>());
+    }
 }
 
 unsafe fn try_read_output<F: Future, S>(ptr: NonNull<Header>, dst: *mut (), waker: &Waker) {

@@ -316,6 +316,10 @@ impl<'a> CoreGuard<'a> {
             }
             since_io += ran;
             let idle = ran == 0 && !waiter.woken.load(Ordering::Acquire);
+            if idle {
+                // About to sleep: give back the task cells a burst left cached here.
+                crate::task::trim_cell_cache();
+            }
             if idle && handle.park.park(&mut self.core_mut().driver, None) {
                 since_io = 0;
             }

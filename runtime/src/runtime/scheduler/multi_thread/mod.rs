@@ -137,6 +137,8 @@ impl Handle {
         let mut cx = Context::from_waker(&waker);
         loop {
             {
+                // Perhaps about to sleep: give back the task cells left cached here.
+                crate::task::trim_cell_cache();
                 let mut notified = parker.notified.lock().unwrap_or_else(|p| p.into_inner());
                 while !*notified {
                     notified = parker.condvar.wait(notified).unwrap_or_else(|p| p.into_inner());

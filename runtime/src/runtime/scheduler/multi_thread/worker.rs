@@ -235,6 +235,8 @@ impl Worker {
     fn park(&mut self, ctx: &WorkerCtx) {
         use std::sync::atomic::Ordering;
         let handle = self.handle.clone();
+        // About to sleep: give back the task cells a burst left cached here.
+        crate::task::trim_cell_cache();
         let was_searching = std::mem::take(&mut self.is_searching);
         if handle.idle.transition_worker_to_parked(self.index, was_searching) && self.has_work_anywhere() {
             handle.notify_parked();

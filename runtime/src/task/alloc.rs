@@ -1,0 +1,300 @@
+//! Task cells, recycled per thread.
+//!
+//! Every spawn allocates one cell and every finished task frees one. A program that spawns
+//! in bursts (a batch of requests, a fan-out, a spawn-and-join loop) frees thousands of
+//! cells of one size and asks for as many again moments later; the system allocator then
+//! moves each one through its bins, and a large allocation in between makes it coalesce
+//! them all. So a thread keeps the cells it frees, in a free list per size class, and
+//! hands them out again to the next spawns, whichever task type they were made for.
+//!
+//! * Size classes are multiples of [`GRANULE`] up to [`MAX_CLASS_SIZE`] bytes, all aligned
+//!   to [`ALIGN`]; a cell that is larger or more aligned goes straight to the allocator.
+//!   A class's blocks are always allocated and freed with the class's own layout, whoever
+//!   used them in between.
+//! * Each thread keeps at most [`MAX_CACHED_BYTES`] of cells; beyond that, freed cells go
+//!   back to the allocator. [`trim`] gives all but [`IDLE_KEEP`] per class back, and the
+//!   runtimes call it when a thread is about to sleep, so the memory a burst needed stays
+//!   set aside for tasks only while the thread is busy. (glibc's malloc would keep those
+//!   freed cells in the process too, in its own free lists: what the cache changes is who
+//!   may reuse them, not the process's size.)
+//! * A cell freed on another thread joins that thread's lists: memory from the global
+//!   allocator has no owner thread.
+//! * When the thread exits, its lists are freed; a cell freed during or after that goes
+//!   straight to the allocator.
+//!
+//! Under loom (`--cfg loom`), and with `--cfg crest_no_cell_cache` (which `scripts/asan` and
+//! `scripts/valgrind` set, so that a use after free of a task is seen as one), cells go
+//! straight to the allocator.
+
+use std::alloc::Layout;
+use std::ptr::NonNull;
+
+/// Class sizes are multiples of this.
+const GRANULE: usize = 64;
+/// The largest cached cell.
+const MAX_CLASS_SIZE: usize = 512;
+#[cfg_attr(any(loom, crest_no_cell_cache), allow(dead_code))]
+const CLASSES: usize = MAX_CLASS_SIZE / GRANULE;
+/// Every class block's alignment (what `malloc` gives anyway on x86-64 Linux).
+const ALIGN: usize = 16;
+/// A thread caches at most this many bytes of cells, all classes together: the cells of a
+/// burst of about 16,000 small tasks (128-byte cells) or 4,000 large ones (512 bytes).
+#[cfg_attr(any(loom, crest_no_cell_cache), allow(dead_code))]
+const MAX_CACHED_BYTES: usize = 2 << 20;
+/// Cells per class that [`trim`] leaves cached: enough for the next few spawns.
+const IDLE_KEEP: usize = 32;
+
+/// The size class of a layout, if it has one.
+fn class_of(layout: Layout) -> Option<usize> {
+    if layout.align() > ALIGN || layout.size() > MAX_CLASS_SIZE || layout.size() == 0 {
+        return None;
+    }
+    Some((layout.size() - 1) / GRANULE)
+}
+
+fn class_layout(class: usize) -> Layout {
+    // The sizes are multiples of 64 up to 512 and the alignment a power of two: valid.
+    match Layout::from_size_align((class + 1) * GRANULE, ALIGN) {
+        Ok(layout) => layout,
+        Err(_) => unreachable!("class layouts are valid"),
+    }
+}
+
+/// Allocates memory for `layout` (a task cell's).
+pub(crate) fn allocate(layout: Layout) -> NonNull<u8> {
+    let block_layout = match class_of(layout) {
+        Some(class) => {
+            if let Some(ptr) = cache::pop(class) {
+                return ptr;
+            }
+            class_layout(class)
+        }
+        None => layout,
+    };
+    // SAFETY: every layout that reaches here has a non-zero size (a cell holds a header).
+    let ptr = unsafe { std::alloc::alloc(block_layout) };
+    NonNull::new(ptr).unwrap_or_else(|| std::alloc::handle_alloc_error(block_layout))
+}
+
+/// Frees memory that `allocate(layout)` returned.
+///
+/// # Safety
+/// `ptr` came from `allocate` with this same `layout` and is not used again.
+pub(crate) unsafe fn deallocate(ptr: NonNull<u8>, layout: Layout) {
+    let block_layout = match class_of(layout) {
+        Some(class) => {
+            // SAFETY: the block is a class block of this class (forwarded from the caller).
+            if unsafe { cache::push(class, ptr) } {
+                return;
+            }
+            class_layout(class)
+        }
+        None => layout,
+    };
+    // SAFETY: `allocate` got this block from the global allocator with `block_layout`.
+    unsafe { std::alloc::dealloc(ptr.as_ptr(), block_layout) }
+}
+
+/// Gives the calling thread's cached cells back to the allocator, keeping a few per class.
+pub(crate) fn trim() {
+    cache::trim(IDLE_KEEP);
+}
+
+#[cfg(not(any(loom, crest_no_cell_cache)))]
+mod cache {
+    use std::cell::UnsafeCell;
+    use std::ptr::{self, NonNull};
+
+    use super::{class_layout, CLASSES, MAX_CACHED_BYTES};
+
+    /// A free block; its first word links to the next one.
+    struct FreeBlock {
+        next: *mut FreeBlock,
+    }
+
+    #[derive(Clone, Copy)]
+    struct List {
+        head: *mut FreeBlock,
+        len: usize,
+    }
+
+    struct Lists {
+        classes: [List; CLASSES],
+        /// The bytes of all cached blocks.
+        bytes: usize,
+    }
+
+    struct Cache {
+        lists: UnsafeCell<Lists>,
+    }
+
+    impl Cache {
+        /// Frees blocks of every class until at most `keep` remain in each.
+        fn trim(&self, keep: usize) {
+            for class in 0..CLASSES {
+                loop {
+                    // SAFETY: the lists are only touched by this thread, and never across a
+                    // call that could reach this cache again (the allocator's `dealloc`
+                    // does not).
+                    let lists = unsafe { &mut *self.lists.get() };
+                    let list = &mut lists.classes[class];
+                    if list.len <= keep {
+                        break;
+                    }
+                    let block = list.head;
+                    // SAFETY: `len > 0`, so `head` is a cached block whose first word is
+                    // the link written by `push`.
+                    list.head = unsafe { (*block).next };
+                    list.len -= 1;
+                    lists.bytes -= class_layout(class).size();
+                    // SAFETY: cached blocks were allocated with their class's layout and
+                    // are no longer used by anyone.
+                    unsafe { std::alloc::dealloc(block.cast(), class_layout(class)) };
+                }
+            }
+        }
+    }
+
+    impl Drop for Cache {
+        fn drop(&mut self) {
+            self.trim(0);
+        }
+    }
+
+    thread_local! {
+        static CACHE: Cache = const {
+            Cache {
+                lists: UnsafeCell::new(Lists {
+                    classes: [List { head: ptr::null_mut(), len: 0 }; CLASSES],
+                    bytes: 0,
+                }),
+            }
+        };
+    }
+
+    pub(super) fn pop(class: usize) -> Option<NonNull<u8>> {
+        CACHE
+            .try_with(|cache| {
+                // SAFETY: this thread's lists, touched by no call that could reenter.
+                let lists = unsafe { &mut *cache.lists.get() };
+                let list = &mut lists.classes[class];
+                let block = NonNull::new(list.head)?;
+                // SAFETY: a cached block's first word is the link written by `push`.
+                list.head = unsafe { (*block.as_ptr()).next };
+                list.len -= 1;
+                lists.bytes -= class_layout(class).size();
+                Some(block.cast())
+            })
+            .ok()
+            .flatten()
+    }
+
+    /// Caches a free block; false when the class is full or the thread is exiting.
+    ///
+    /// # Safety
+    /// `block` was allocated with `class_layout(class)` and is not used by anyone.
+    pub(super) unsafe fn push(class: usize, block: NonNull<u8>) -> bool {
+        CACHE
+            .try_with(|cache| {
+                // SAFETY: this thread's lists, touched by no call that could reenter.
+                let lists = unsafe { &mut *cache.lists.get() };
+                let size = class_layout(class).size();
+                if lists.bytes + size > MAX_CACHED_BYTES {
+                    return false;
+                }
+                lists.bytes += size;
+                let list = &mut lists.classes[class];
+                let block = block.cast::<FreeBlock>().as_ptr();
+                // SAFETY: the block is ours (caller) and at least 64 bytes, aligned to 16.
+                unsafe { block.write(FreeBlock { next: list.head }) };
+                list.head = block;
+                list.len += 1;
+                true
+            })
+            .unwrap_or(false)
+    }
+
+    pub(super) fn trim(keep: usize) {
+        let _ = CACHE.try_with(|cache| cache.trim(keep));
+    }
+
+    #[cfg(test)]
+    pub(super) fn cached(class: usize) -> usize {
+        // SAFETY: as in `pop`.
+        CACHE.with(|cache| unsafe { (*cache.lists.get()).classes[class].len })
+    }
+}
+
+#[cfg(any(loom, crest_no_cell_cache))]
+mod cache {
+    use std::ptr::NonNull;
+
+    pub(super) fn pop(_class: usize) -> Option<NonNull<u8>> {
+        None
+    }
+
+    pub(super) unsafe fn push(_class: usize, _block: NonNull<u8>) -> bool {
+        false
+    }
+
+    pub(super) fn trim(_keep: usize) {}
+}
+
+#[cfg(all(test, not(any(loom, crest_no_cell_cache))))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes_round_up_to_granules() {
+        assert_eq!(class_of(Layout::from_size_align(1, 8).unwrap()), Some(0));
+        assert_eq!(class_of(Layout::from_size_align(64, 8).unwrap()), Some(0));
+        assert_eq!(class_of(Layout::from_size_align(65, 16).unwrap()), Some(1));
+        assert_eq!(class_of(Layout::from_size_align(512, 16).unwrap()), Some(CLASSES - 1));
+        assert_eq!(class_of(Layout::from_size_align(513, 16).unwrap()), None);
+        assert_eq!(class_of(Layout::from_size_align(64, 64).unwrap()), None, "over-aligned");
+    }
+
+    #[test]
+    fn a_freed_cell_is_reused_by_the_next_allocation_of_its_class() {
+        trim();
+        let layout = Layout::from_size_align(100, 8).unwrap();
+        let before = cache::cached(1);
+        let a = allocate(layout);
+        // SAFETY: just allocated with `layout`, unused.
+        unsafe { deallocate(a, layout) };
+        assert_eq!(cache::cached(1), before + 1);
+        // Another layout of the same class gets the same block.
+        let b = allocate(Layout::from_size_align(128, 16).unwrap());
+        assert_eq!(a, b);
+        // SAFETY: as above.
+        unsafe { deallocate(b, Layout::from_size_align(128, 16).unwrap()) };
+    }
+
+    #[test]
+    fn the_cache_is_bounded_and_trim_gives_memory_back() {
+        trim();
+        let layout = Layout::from_size_align(512, 16).unwrap();
+        let class = CLASSES - 1;
+        // What is already cached (IDLE_KEEP of each class at most) counts against the cap.
+        let others: usize = (0..CLASSES - 1).map(|c| cache::cached(c) * (c + 1) * GRANULE).sum();
+        let max = (MAX_CACHED_BYTES - others) / 512;
+        let blocks: Vec<_> = (0..max + 10).map(|_| allocate(layout)).collect();
+        for b in blocks {
+            // SAFETY: each allocated with `layout`, unused.
+            unsafe { deallocate(b, layout) };
+        }
+        assert_eq!(cache::cached(class), max);
+        trim();
+        assert_eq!(cache::cached(class), IDLE_KEEP);
+    }
+
+    #[test]
+    fn large_and_over_aligned_cells_bypass_the_cache() {
+        for layout in [Layout::from_size_align(4096, 8).unwrap(), Layout::from_size_align(64, 128).unwrap()] {
+            let p = allocate(layout);
+            assert_eq!(p.as_ptr() as usize % layout.align(), 0);
+            // SAFETY: allocated with `layout`, unused.
+            unsafe { deallocate(p, layout) };
+        }
+    }
+}
