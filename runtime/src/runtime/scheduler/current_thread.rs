@@ -59,12 +59,30 @@ pub(crate) struct Core {
     /// Tasks until the injection queue goes first again (a countdown: no division on the
     /// hot path).
     until_global: u32,
+    /// Tasks run from the LIFO slot in a row.
+    lifo_polls: u32,
 }
+
+/// Polls of the LIFO slot in a row before its task goes to the back of the queue: two
+/// tasks that wake each other forever must not starve the rest.
+const MAX_LIFO_POLLS: u32 = 3;
 
 /// The part of the core that wakers on the driving thread reach through `CURRENT_CORE`.
 struct Local {
     handle: *const Handle,
     run_queue: RefCell<VecDeque<Notified>>,
+    /// The task woken by the running task: it runs next, without a trip through the queue
+    /// (a message and its reply go from one task to the other and back at once).
+    lifo: Cell<Option<Notified>>,
+    /// True while the driver dispatches events: wakes then go to the queue in the order
+    /// they came, not to the LIFO slot.
+    in_driver: Cell<bool>,
+}
+
+impl Local {
+    fn push_back(&self, task: Notified) {
+        self.run_queue.borrow_mut().push_back(task);
+    }
 }
 
 // SAFETY: a core is used by one thread at a time: the one that took it out of the
@@ -98,9 +116,12 @@ impl Handle {
             local: Local {
                 handle: Arc::as_ptr(&handle),
                 run_queue: RefCell::new(VecDeque::with_capacity(64)),
+                lifo: Cell::new(None),
+                in_driver: Cell::new(false),
             },
             driver,
             until_global: config.global_queue_interval,
+            lifo_polls: 0,
         });
         *handle.core.lock().unwrap_or_else(|p| p.into_inner()) = Some(core);
         handle
@@ -116,7 +137,8 @@ impl Handle {
     {
         let (task, notified, join) = task::new_task(future, me.clone(), local_owner);
         if let Some(notified) = me.owned.bind(task, notified) {
-            me.schedule(notified);
+            // A new task waits its turn behind the others (the LIFO slot is for wakes).
+            me.yield_now(notified);
         }
         join
     }
@@ -214,19 +236,38 @@ impl Handle {
     }
 }
 
-impl Schedule for Arc<Handle> {
-    fn schedule(&self, task: Notified) {
-        let me = Arc::as_ptr(self);
+impl Handle {
+    /// The core's `Local` if this thread is driving this scheduler.
+    fn local(&self) -> Option<&Local> {
         let local = CURRENT_CORE.with(|c| c.get());
         // SAFETY: a non-null CURRENT_CORE points to the `Local` of a core that is on this
-        // thread's stack for as long as the pointer is set (CoreGuard).
-        if !local.is_null() && unsafe { (*local).handle } == me {
+        // thread's stack for as long as the pointer is set (CoreGuard); it outlives every
+        // call made while the pointer is set, and so the returned borrow.
+        if !local.is_null() && std::ptr::eq(unsafe { (*local).handle }, self) {
             // SAFETY: as above.
-            let local = unsafe { &*local };
-            local.run_queue.borrow_mut().push_back(task);
+            return Some(unsafe { &*local });
+        }
+        None
+    }
+}
+
+impl Schedule for Arc<Handle> {
+    fn schedule(&self, task: Notified) {
+        let Some(local) = self.local() else { return self.schedule_remote(task) };
+        if local.in_driver.get() {
+            local.push_back(task);
             return;
         }
-        self.schedule_remote(task);
+        if let Some(prev) = local.lifo.replace(Some(task)) {
+            local.push_back(prev);
+        }
+    }
+
+    fn yield_now(&self, task: Notified) {
+        match self.local() {
+            Some(local) => local.push_back(task),
+            None => self.schedule_remote(task),
+        }
     }
 
     fn release(&self, task: &Task) -> Option<Task> {
@@ -287,11 +328,36 @@ impl<'a> CoreGuard<'a> {
         core.until_global -= 1;
         if core.until_global == 0 {
             core.until_global = handle.config.global_queue_interval;
-            handle.inject.pop().or_else(|| core.local.run_queue.borrow_mut().pop_front())
-        } else {
-            let local = core.local.run_queue.borrow_mut().pop_front();
-            local.or_else(|| handle.inject.pop())
+            if let Some(task) = handle.inject.pop() {
+                return Some(task);
+            }
         }
+        if let Some(task) = core.local.lifo.take() {
+            if core.lifo_polls < MAX_LIFO_POLLS {
+                core.lifo_polls += 1;
+                return Some(task);
+            }
+            core.local.push_back(task);
+        }
+        core.lifo_polls = 0;
+        let local = core.local.run_queue.borrow_mut().pop_front();
+        local.or_else(|| handle.inject.pop())
+    }
+
+    /// Turns the driver: `None` waits (park), `Some(ZERO)` only looks.
+    fn park_or_poll_io(&mut self, timeout: Option<Duration>) -> bool {
+        let handle = self.handle;
+        let core = self.core_mut();
+        core.local.in_driver.set(true);
+        let woken = match timeout {
+            None => handle.park.park(&mut core.driver, None),
+            Some(t) => {
+                let _ = core.driver.turn(Some(t));
+                true
+            }
+        };
+        core.local.in_driver.set(false);
+        woken
     }
 
     fn run<F: Future>(mut self, mut future: std::pin::Pin<&mut F>) -> F::Output {
@@ -320,11 +386,11 @@ impl<'a> CoreGuard<'a> {
                 // About to sleep: give back the task cells a burst left cached here.
                 crate::task::trim_cell_cache();
             }
-            if idle && handle.park.park(&mut self.core_mut().driver, None) {
+            if idle && self.park_or_poll_io(None) {
                 since_io = 0;
             }
             if since_io >= interval {
-                let _ = self.core_mut().driver.turn(Some(Duration::ZERO));
+                self.park_or_poll_io(Some(Duration::ZERO));
                 since_io = 0;
             }
         }
@@ -333,7 +399,8 @@ impl<'a> CoreGuard<'a> {
     /// Drops every queued task (shutdown). Dropping one may queue another, so loop.
     fn drain_queues(&mut self) {
         loop {
-            let local = self.core_mut().local.run_queue.borrow_mut().pop_front();
+            let local = &self.core_mut().local;
+            let local = local.lifo.take().or_else(|| local.run_queue.borrow_mut().pop_front());
             let Some(task) = local.or_else(|| self.handle.inject.pop()) else {
                 break;
             };

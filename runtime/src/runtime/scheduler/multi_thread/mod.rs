@@ -117,7 +117,8 @@ impl Handle {
     {
         let (task, notified, join) = task::new_task(future, me.clone(), None);
         if let Some(notified) = me.owned.bind(task, notified) {
-            worker::schedule(me, notified, false);
+            // A new task waits its turn behind the others (the LIFO slot is for wakes).
+            worker::schedule(me, notified, true);
         }
         join
     }
