@@ -12,9 +12,12 @@
 //!   A class's blocks are always allocated and freed with the class's own layout, whoever
 //!   used them in between.
 //! * Each thread keeps at most [`MAX_CACHED_BYTES`] of cells; beyond that, freed cells go
-//!   back to the allocator. [`trim`] gives all but [`IDLE_KEEP`] per class back, and the
-//!   runtimes call it when a thread is about to sleep, so the memory a burst needed stays
-//!   set aside for tasks only while the thread is busy. (glibc's malloc would keep those
+//!   back to the allocator. The runtimes call [`trim`] when a thread is about to sleep: it
+//!   keeps, per class, as many cells as the thread allocated or freed since the previous
+//!   trim (at least [`IDLE_KEEP`]) and gives the rest back. A thread that goes through
+//!   bursts of a thousand tasks between sleeps keeps a thousand cells, also when other
+//!   threads spawn them and this one frees them; once the bursts stop, the next two
+//!   sleeps give them back. (glibc's malloc would keep those
 //!   freed cells in the process too, in its own free lists: what the cache changes is who
 //!   may reuse them, not the process's size.)
 //! * A cell freed on another thread joins that thread's lists: memory from the global
@@ -41,7 +44,7 @@ const ALIGN: usize = 16;
 /// burst of about 16,000 small tasks (128-byte cells) or 4,000 large ones (512 bytes).
 #[cfg_attr(any(loom, crest_no_cell_cache), allow(dead_code))]
 const MAX_CACHED_BYTES: usize = 2 << 20;
-/// Cells per class that [`trim`] leaves cached: enough for the next few spawns.
+/// Cells per class that [`trim`] leaves cached whatever the recent demand.
 const IDLE_KEEP: usize = 32;
 
 /// The size class of a layout, if it has one.
@@ -97,7 +100,7 @@ pub(crate) unsafe fn deallocate(ptr: NonNull<u8>, layout: Layout) {
 
 /// Gives the calling thread's cached cells back to the allocator, keeping a few per class.
 pub(crate) fn trim() {
-    cache::trim(IDLE_KEEP);
+    cache::trim();
 }
 
 #[cfg(not(any(loom, crest_no_cell_cache)))]
@@ -105,7 +108,7 @@ mod cache {
     use std::cell::UnsafeCell;
     use std::ptr::{self, NonNull};
 
-    use super::{class_layout, CLASSES, MAX_CACHED_BYTES};
+    use super::{class_layout, CLASSES, IDLE_KEEP, MAX_CACHED_BYTES};
 
     /// A free block; its first word links to the next one.
     struct FreeBlock {
@@ -120,6 +123,8 @@ mod cache {
 
     struct Lists {
         classes: [List; CLASSES],
+        /// Cells of each class allocated or freed on this thread since the last trim.
+        demand: [usize; CLASSES],
         /// The bytes of all cached blocks.
         bytes: usize,
     }
@@ -129,9 +134,12 @@ mod cache {
     }
 
     impl Cache {
-        /// Frees blocks of every class until at most `keep` remain in each.
-        fn trim(&self, keep: usize) {
+        /// Frees blocks of every class until at most `keep(demand)` remain in each, and
+        /// starts counting the demand afresh.
+        fn trim(&self, keep: impl Fn(usize) -> usize) {
             for class in 0..CLASSES {
+                // SAFETY: as below.
+                let keep = keep(std::mem::take(unsafe { &mut (*self.lists.get()).demand[class] }));
                 loop {
                     // SAFETY: the lists are only touched by this thread, and never across a
                     // call that could reach this cache again (the allocator's `dealloc`
@@ -157,7 +165,7 @@ mod cache {
 
     impl Drop for Cache {
         fn drop(&mut self) {
-            self.trim(0);
+            self.trim(|_| 0);
         }
     }
 
@@ -166,6 +174,7 @@ mod cache {
             Cache {
                 lists: UnsafeCell::new(Lists {
                     classes: [List { head: ptr::null_mut(), len: 0 }; CLASSES],
+                    demand: [0; CLASSES],
                     bytes: 0,
                 }),
             }
@@ -177,6 +186,7 @@ mod cache {
             .try_with(|cache| {
                 // SAFETY: this thread's lists, touched by no call that could reenter.
                 let lists = unsafe { &mut *cache.lists.get() };
+                lists.demand[class] += 1;
                 let list = &mut lists.classes[class];
                 let block = NonNull::new(list.head)?;
                 // SAFETY: a cached block's first word is the link written by `push`.
@@ -198,6 +208,7 @@ mod cache {
             .try_with(|cache| {
                 // SAFETY: this thread's lists, touched by no call that could reenter.
                 let lists = unsafe { &mut *cache.lists.get() };
+                lists.demand[class] += 1;
                 let size = class_layout(class).size();
                 if lists.bytes + size > MAX_CACHED_BYTES {
                     return false;
@@ -214,8 +225,8 @@ mod cache {
             .unwrap_or(false)
     }
 
-    pub(super) fn trim(keep: usize) {
-        let _ = CACHE.try_with(|cache| cache.trim(keep));
+    pub(super) fn trim() {
+        let _ = CACHE.try_with(|cache| cache.trim(|demand| demand.max(IDLE_KEEP)));
     }
 
     #[cfg(test)]
@@ -237,7 +248,7 @@ mod cache {
         false
     }
 
-    pub(super) fn trim(_keep: usize) {}
+    pub(super) fn trim() {}
 }
 
 #[cfg(all(test, not(any(loom, crest_no_cell_cache))))]
@@ -284,6 +295,11 @@ mod tests {
             unsafe { deallocate(b, layout) };
         }
         assert_eq!(cache::cached(class), max);
+        // The cells went through this thread since the last trim: they stay for the next
+        // burst.
+        trim();
+        assert_eq!(cache::cached(class), max);
+        // No demand since: all but a few go back.
         trim();
         assert_eq!(cache::cached(class), IDLE_KEEP);
     }

@@ -10,6 +10,7 @@
 //! (`idle.rs`).
 
 mod idle;
+mod inject;
 mod park;
 mod queue;
 mod worker;
@@ -23,14 +24,13 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
-use crossbeam_queue::SegQueue;
-
 use super::super::blocking;
 use super::super::context;
 use super::Handle as SchedulerHandle;
 use crate::driver::{self, Driver};
 use crate::task::{self, JoinHandle, Notified, OwnedTasks, Schedule, Task};
 use idle::Idle;
+use inject::Inject;
 use park::Parker;
 use queue::LocalQueue;
 
@@ -53,7 +53,7 @@ struct Remote {
 /// The shared state of the scheduler.
 pub(crate) struct Handle {
     remotes: Box<[Remote]>,
-    inject: SegQueue<Notified>,
+    inject: Inject,
     owned: OwnedTasks,
     idle: Idle,
     /// The driver; whoever holds the lock may wait in it. A `TryMutex` (std's `Mutex`
@@ -77,7 +77,7 @@ impl Handle {
         let remotes = (0..n).map(|_| Remote { queue: LocalQueue::new(), parker: Parker::new() }).collect();
         let handle = Arc::new(Handle {
             remotes,
-            inject: SegQueue::new(),
+            inject: Inject::new(),
             // Shards enough that a spawning and a completing worker rarely share one.
             owned: OwnedTasks::with_shards(8 * n),
             idle: Idle::new(n),

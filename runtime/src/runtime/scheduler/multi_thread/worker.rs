@@ -69,13 +69,7 @@ pub(super) fn schedule(handle: &Arc<Handle>, task: Notified, is_yield_or_spawn: 
 fn push_local(handle: &Handle, index: usize, task: Notified) {
     let queue = &handle.remotes[index].queue;
     let Err(task) = queue.push(task) else { return };
-    for _ in 0..super::queue::CAPACITY / 2 {
-        match queue.pop() {
-            Some(t) => handle.inject.push(t),
-            None => break,
-        }
-    }
-    handle.inject.push(task);
+    handle.inject.push_overflow(queue, super::queue::CAPACITY / 2, task);
 }
 
 /// A worker's private state.
@@ -169,7 +163,7 @@ impl Worker {
                 return Some(task);
             }
         }
-        ctx.lifo.take().or_else(|| queue.pop()).or_else(|| handle.inject.pop())
+        ctx.lifo.take().or_else(|| queue.pop()).or_else(|| self.pop_inject())
     }
 
     fn run_task(&mut self, ctx: &WorkerCtx, task: Notified) {
@@ -225,7 +219,15 @@ impl Worker {
                 return Some(task);
             }
         }
-        handle.inject.pop()
+        self.pop_inject()
+    }
+
+    /// A task from the injection queue, and this worker's share of the rest moved into its
+    /// (empty) local queue.
+    fn pop_inject(&self) -> Option<Notified> {
+        let handle = &self.handle;
+        let share = handle.inject.share(handle.remotes.len(), super::queue::CAPACITY / 2);
+        handle.inject.pop_into(&handle.remotes[self.index].queue, share)
     }
 
     fn has_work_anywhere(&self) -> bool {

@@ -1,0 +1,91 @@
+//! The injection queue: tasks spawned or woken from outside the workers, and the overflow
+//! of a full local queue.
+//!
+//! A `VecDeque` under a mutex, with its length mirrored in an atomic so that the common
+//! "is there anything?" check takes no lock. A lock per operation would cost more than a
+//! lock-free queue's one compare-and-swap, so the two heavy paths go in batches: a full
+//! local queue moves half of itself here under one lock, and a worker that finds its own
+//! queue empty takes its share of this one under one lock.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use super::queue::LocalQueue;
+use crate::task::Notified;
+
+pub(super) struct Inject {
+    queue: Mutex<VecDeque<Notified>>,
+    /// `queue.len()`, written under the lock. SeqCst: the idle protocol's "push work, then
+    /// look for searchers" needs this store ordered before its load of the idle state.
+    len: AtomicUsize,
+}
+
+impl Inject {
+    pub(super) fn new() -> Inject {
+        Inject { queue: Mutex::new(VecDeque::new()), len: AtomicUsize::new(0) }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, VecDeque<Notified>> {
+        self.queue.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.len.load(Ordering::SeqCst) == 0
+    }
+
+    pub(super) fn push(&self, task: Notified) {
+        let mut queue = self.lock();
+        queue.push_back(task);
+        self.len.store(queue.len(), Ordering::SeqCst);
+    }
+
+    /// Moves up to `max` tasks from the front of `local` here, then `last`, under one lock.
+    pub(super) fn push_overflow(&self, local: &LocalQueue, max: usize, last: Notified) {
+        let mut queue = self.lock();
+        for _ in 0..max {
+            match local.pop() {
+                Some(task) => queue.push_back(task),
+                None => break,
+            }
+        }
+        queue.push_back(last);
+        self.len.store(queue.len(), Ordering::SeqCst);
+    }
+
+    pub(super) fn pop(&self) -> Option<Notified> {
+        if self.is_empty() {
+            return None;
+        }
+        let mut queue = self.lock();
+        let task = queue.pop_front();
+        self.len.store(queue.len(), Ordering::SeqCst);
+        task
+    }
+
+    /// Takes one task to run now and moves up to `max` more into `local` (the caller's
+    /// own, empty, queue), under one lock.
+    pub(super) fn pop_into(&self, local: &LocalQueue, max: usize) -> Option<Notified> {
+        if self.is_empty() {
+            return None;
+        }
+        let mut queue = self.lock();
+        let first = queue.pop_front();
+        if first.is_some() {
+            for _ in 0..max {
+                let Some(task) = queue.pop_front() else { break };
+                if let Err(task) = local.push(task) {
+                    queue.push_front(task);
+                    break;
+                }
+            }
+        }
+        self.len.store(queue.len(), Ordering::SeqCst);
+        first
+    }
+
+    /// How many tasks a worker takes at once: its share among `workers`, at most `cap`.
+    pub(super) fn share(&self, workers: usize, cap: usize) -> usize {
+        (self.len.load(Ordering::Relaxed) / workers.max(1)).min(cap)
+    }
+}
