@@ -7,8 +7,9 @@
 //! them all. So a thread keeps the cells it frees, in a free list per size class, and
 //! hands them out again to the next spawns, whichever task type they were made for.
 //!
-//! * Size classes are multiples of [`GRANULE`] up to [`MAX_CLASS_SIZE`] bytes, all aligned
-//!   to [`ALIGN`]; a cell that is larger or more aligned goes straight to the allocator.
+//! * Size classes step by [`STEP`] bytes up to [`MAX_CLASS_SIZE`], sized so that a class
+//!   block takes the same malloc chunk as the cell itself would; all are aligned to
+//!   [`ALIGN`]. A cell that is larger or more aligned goes straight to the allocator.
 //!   A class's blocks are always allocated and freed with the class's own layout, whoever
 //!   used them in between.
 //! * Each thread keeps at most [`MAX_CACHED_BYTES`] of cells; beyond that, freed cells go
@@ -32,19 +33,23 @@
 use std::alloc::Layout;
 use std::ptr::NonNull;
 
-/// Class sizes are multiples of this.
-const GRANULE: usize = 64;
+/// Class `i` holds blocks of `16 * (i + 1) + 8` bytes: 24, 40, 56, ... 504. glibc's malloc
+/// hands out chunks of a multiple of 16 bytes, 8 of which are its header, so a class block
+/// takes exactly the chunk that `malloc` of the cell's own size would: the cache costs no
+/// memory for rounding. (Cell sizes are multiples of 8.)
+const STEP: usize = 16;
 /// The largest cached cell.
-const MAX_CLASS_SIZE: usize = 512;
+const MAX_CLASS_SIZE: usize = 504;
 #[cfg_attr(any(loom, crest_no_cell_cache), allow(dead_code))]
-const CLASSES: usize = MAX_CLASS_SIZE / GRANULE;
+const CLASSES: usize = (MAX_CLASS_SIZE - 8) / STEP;
 /// Every class block's alignment (what `malloc` gives anyway on x86-64 Linux).
 const ALIGN: usize = 16;
 /// A thread caches at most this many bytes of cells, all classes together: the cells of a
-/// burst of about 16,000 small tasks (128-byte cells) or 4,000 large ones (512 bytes).
+/// burst of about 16,000 small tasks (128-byte cells) or 4,000 large ones (504 bytes).
 #[cfg_attr(any(loom, crest_no_cell_cache), allow(dead_code))]
 const MAX_CACHED_BYTES: usize = 2 << 20;
 /// Cells per class that [`trim`] leaves cached whatever the recent demand.
+#[cfg_attr(any(loom, crest_no_cell_cache), allow(dead_code))]
 const IDLE_KEEP: usize = 32;
 
 /// The size class of a layout, if it has one.
@@ -52,12 +57,17 @@ fn class_of(layout: Layout) -> Option<usize> {
     if layout.align() > ALIGN || layout.size() > MAX_CLASS_SIZE || layout.size() == 0 {
         return None;
     }
-    Some((layout.size() - 1) / GRANULE)
+    // The smallest `16 * k + 8` at or above the size, with k at least 1.
+    Some(layout.size().saturating_sub(8).div_ceil(STEP).max(1) - 1)
+}
+
+fn class_size(class: usize) -> usize {
+    STEP * (class + 1) + 8
 }
 
 fn class_layout(class: usize) -> Layout {
-    // The sizes are multiples of 64 up to 512 and the alignment a power of two: valid.
-    match Layout::from_size_align((class + 1) * GRANULE, ALIGN) {
+    // Sizes from 24 to 504 with a power-of-two alignment: valid.
+    match Layout::from_size_align(class_size(class), ALIGN) {
         Ok(layout) => layout,
         Err(_) => unreachable!("class layouts are valid"),
     }
@@ -256,39 +266,52 @@ mod tests {
     use super::*;
 
     #[test]
-    fn classes_round_up_to_granules() {
-        assert_eq!(class_of(Layout::from_size_align(1, 8).unwrap()), Some(0));
-        assert_eq!(class_of(Layout::from_size_align(64, 8).unwrap()), Some(0));
-        assert_eq!(class_of(Layout::from_size_align(65, 16).unwrap()), Some(1));
-        assert_eq!(class_of(Layout::from_size_align(512, 16).unwrap()), Some(CLASSES - 1));
-        assert_eq!(class_of(Layout::from_size_align(513, 16).unwrap()), None);
+    fn classes_match_mallocs_chunks() {
+        let class = |size| class_of(Layout::from_size_align(size, 8).unwrap());
+        assert_eq!(class(1), Some(0));
+        assert_eq!(class(24), Some(0));
+        assert_eq!(class(32), Some(1));
+        assert_eq!(class(40), Some(1));
+        assert_eq!(class(48), Some(2));
+        assert_eq!(class(504), Some(CLASSES - 1));
+        assert_eq!(class(512), None);
         assert_eq!(class_of(Layout::from_size_align(64, 64).unwrap()), None, "over-aligned");
+        // From 24 bytes up (malloc's smallest chunk, 32 bytes, serves anything smaller).
+        for size in (24..=MAX_CLASS_SIZE).step_by(8) {
+            let c = class(size).unwrap();
+            assert!(class_size(c) >= size && class_size(c) - size < STEP, "{size}");
+            // malloc's chunk (size + 8 rounded up to 16) is the same for the class block.
+            assert_eq!((class_size(c) + 8).div_ceil(16), (size + 8).div_ceil(16), "{size}");
+        }
     }
 
     #[test]
     fn a_freed_cell_is_reused_by_the_next_allocation_of_its_class() {
         trim();
-        let layout = Layout::from_size_align(100, 8).unwrap();
-        let before = cache::cached(1);
+        let layout = Layout::from_size_align(96, 8).unwrap();
+        let class = class_of(layout).unwrap();
+        let before = cache::cached(class);
         let a = allocate(layout);
         // SAFETY: just allocated with `layout`, unused.
         unsafe { deallocate(a, layout) };
-        assert_eq!(cache::cached(1), before + 1);
+        assert_eq!(cache::cached(class), before + 1);
         // Another layout of the same class gets the same block.
-        let b = allocate(Layout::from_size_align(128, 16).unwrap());
+        let other = Layout::from_size_align(104, 16).unwrap();
+        assert_eq!(class_of(other), Some(class));
+        let b = allocate(other);
         assert_eq!(a, b);
         // SAFETY: as above.
-        unsafe { deallocate(b, Layout::from_size_align(128, 16).unwrap()) };
+        unsafe { deallocate(b, other) };
     }
 
     #[test]
     fn the_cache_is_bounded_and_trim_gives_memory_back() {
         trim();
-        let layout = Layout::from_size_align(512, 16).unwrap();
+        let layout = Layout::from_size_align(MAX_CLASS_SIZE, 16).unwrap();
         let class = CLASSES - 1;
         // What is already cached (IDLE_KEEP of each class at most) counts against the cap.
-        let others: usize = (0..CLASSES - 1).map(|c| cache::cached(c) * (c + 1) * GRANULE).sum();
-        let max = (MAX_CACHED_BYTES - others) / 512;
+        let others: usize = (0..CLASSES - 1).map(|c| cache::cached(c) * class_size(c)).sum();
+        let max = (MAX_CACHED_BYTES - others) / MAX_CLASS_SIZE;
         let blocks: Vec<_> = (0..max + 10).map(|_| allocate(layout)).collect();
         for b in blocks {
             // SAFETY: each allocated with `layout`, unused.
