@@ -29,6 +29,10 @@ impl Future for Bounce {
     type Output = ();
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         if self.stop.load(Ordering::Relaxed) {
+            // The peer may have parked after the test's last wake: wake it to see `stop`.
+            if let Some(w) = self.peer.lock().unwrap().take() {
+                w.wake();
+            }
             return Poll::Ready(());
         }
         self.bounces.fetch_add(1, Ordering::Relaxed);
@@ -63,7 +67,8 @@ fn two_tasks_waking_each_other_do_not_starve_a_third() {
                 let third = crest::spawn(async { 7 });
                 assert_eq!(third.await.unwrap(), 7, "{name}");
                 stop.store(true, Ordering::Relaxed);
-                // Wake both once more so that they see `stop`.
+                // Wake both once more so that they see `stop` (the first to finish wakes
+                // the other, should it park after these wakes).
                 for w in [&a, &b] {
                     if let Some(w) = w.lock().unwrap().take() {
                         w.wake();

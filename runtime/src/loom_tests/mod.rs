@@ -190,7 +190,8 @@ impl Sched {
     pub(crate) fn new() -> Arc<Sched> {
         Arc::new(Sched {
             queue: Mutex::new(VecDeque::new()),
-            owned: OwnedTasks::new(),
+            // Two shards: closing the list shard by shard is part of what the models run.
+            owned: OwnedTasks::with_shards(2),
             counters: Arc::default(),
         })
     }

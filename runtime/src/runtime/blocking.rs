@@ -242,7 +242,7 @@ impl Pool {
             while let Some(task) = state.queue.pop_front() {
                 drop(state);
                 task.run();
-                // Blocking tasks are few and long: keep no task cells cached for them.
+                // Blocking threads keep few task cells: trim after every task, not at park.
                 crate::task::trim_cell_cache();
                 state = self.lock();
             }

@@ -13,8 +13,9 @@
 //!   A class's blocks are always allocated and freed with the class's own layout, whoever
 //!   used them in between.
 //! * Each thread keeps at most [`MAX_CACHED_BYTES`] of cells; beyond that, freed cells go
-//!   back to the allocator. The runtimes call [`trim`] when a thread is about to sleep: it
-//!   keeps, per class, as many cells as the thread allocated or freed since the previous
+//!   back to the allocator. The runtimes call [`trim`] when a thread may be about to sleep
+//!   (a worker or a current-thread runtime before it parks, a multi-thread `block_on`
+//!   before it waits, a blocking-pool thread after each task): it keeps, per class, as many cells as the thread allocated or freed since the previous
 //!   trim (at least [`IDLE_KEEP`]) and gives the rest back. A thread that goes through
 //!   bursts of a thousand tasks between sleeps keeps a thousand cells, also when other
 //!   threads spawn them and this one frees them; once the bursts stop, the next two
@@ -74,7 +75,10 @@ fn class_layout(class: usize) -> Layout {
 }
 
 /// Allocates memory for `layout` (a task cell's).
-pub(crate) fn allocate(layout: Layout) -> NonNull<u8> {
+///
+/// # Safety
+/// `layout` has a non-zero size (a cell always holds a header).
+pub(crate) unsafe fn allocate(layout: Layout) -> NonNull<u8> {
     let block_layout = match class_of(layout) {
         Some(class) => {
             if let Some(ptr) = cache::pop(class) {
@@ -84,7 +88,7 @@ pub(crate) fn allocate(layout: Layout) -> NonNull<u8> {
         }
         None => layout,
     };
-    // SAFETY: every layout that reaches here has a non-zero size (a cell holds a header).
+    // SAFETY: a class layout is at least 24 bytes; any other is the caller's, non-zero.
     let ptr = unsafe { std::alloc::alloc(block_layout) };
     NonNull::new(ptr).unwrap_or_else(|| std::alloc::handle_alloc_error(block_layout))
 }
@@ -226,7 +230,8 @@ mod cache {
                 lists.bytes += size;
                 let list = &mut lists.classes[class];
                 let block = block.cast::<FreeBlock>().as_ptr();
-                // SAFETY: the block is ours (caller) and at least 64 bytes, aligned to 16.
+                // SAFETY: the block is ours (caller), at least 24 bytes and aligned to 16:
+                // room for the link.
                 unsafe { block.write(FreeBlock { next: list.head }) };
                 list.head = block;
                 list.len += 1;
@@ -291,14 +296,16 @@ mod tests {
         let layout = Layout::from_size_align(96, 8).unwrap();
         let class = class_of(layout).unwrap();
         let before = cache::cached(class);
-        let a = allocate(layout);
+        // SAFETY: non-zero size.
+        let a = unsafe { allocate(layout) };
         // SAFETY: just allocated with `layout`, unused.
         unsafe { deallocate(a, layout) };
         assert_eq!(cache::cached(class), before + 1);
         // Another layout of the same class gets the same block.
         let other = Layout::from_size_align(104, 16).unwrap();
         assert_eq!(class_of(other), Some(class));
-        let b = allocate(other);
+        // SAFETY: non-zero size.
+        let b = unsafe { allocate(other) };
         assert_eq!(a, b);
         // SAFETY: as above.
         unsafe { deallocate(b, other) };
@@ -312,7 +319,8 @@ mod tests {
         // What is already cached (IDLE_KEEP of each class at most) counts against the cap.
         let others: usize = (0..CLASSES - 1).map(|c| cache::cached(c) * class_size(c)).sum();
         let max = (MAX_CACHED_BYTES - others) / MAX_CLASS_SIZE;
-        let blocks: Vec<_> = (0..max + 10).map(|_| allocate(layout)).collect();
+        // SAFETY: non-zero size.
+        let blocks: Vec<_> = (0..max + 10).map(|_| unsafe { allocate(layout) }).collect();
         for b in blocks {
             // SAFETY: each allocated with `layout`, unused.
             unsafe { deallocate(b, layout) };
@@ -330,7 +338,8 @@ mod tests {
     #[test]
     fn large_and_over_aligned_cells_bypass_the_cache() {
         for layout in [Layout::from_size_align(4096, 8).unwrap(), Layout::from_size_align(64, 128).unwrap()] {
-            let p = allocate(layout);
+            // SAFETY: non-zero size.
+            let p = unsafe { allocate(layout) };
             assert_eq!(p.as_ptr() as usize % layout.align(), 0);
             // SAFETY: allocated with `layout`, unused.
             unsafe { deallocate(p, layout) };

@@ -13,7 +13,8 @@
 //! * `join_waker`: the `JoinHandle` while `JOIN_WAKER` is clear and the task is not
 //!   complete; the completing runtime thread, read-only, when its completion snapshot shows
 //!   `JOIN_WAKER`. Deallocation drops it.
-//! * `header.owned_slot`: the owned-task list, under its lock.
+//! * `header.owned_slot`: the owned-task list, under the lock of the shard that holds the
+//!   task.
 //! * `scheduler`: read-only, by anyone holding a reference.
 
 use std::alloc::Layout;
@@ -53,13 +54,14 @@ pub(crate) struct Vtable {
 pub(crate) struct Header {
     pub(crate) state: State,
     pub(crate) vtable: &'static Vtable,
-    /// Where the owned-task list keeps this task; written and read under the list's lock.
+    /// Where the owned-task list keeps this task; written and read under the lock of the
+    /// list's shard that holds it.
     pub(crate) owned_slot: UnsafeCell<usize>,
     /// `Some` for `spawn_local` tasks: the one thread that may poll or drop the future.
     pub(crate) local_owner: Option<ThreadId>,
 }
 
-// SAFETY: `owned_slot` is only accessed under the owned-task list's mutex; every other field
+// SAFETY: `owned_slot` is only accessed under its owned-list shard's mutex; every other field
 // is immutable or atomic.
 unsafe impl Sync for Header {}
 // SAFETY: as above; the header holds no thread-bound data.
@@ -98,7 +100,8 @@ where
         stage: UnsafeCell::new(Stage::Running(future)),
         join_waker: UnsafeCell::new(None),
     };
-    let ptr = super::alloc::allocate(Layout::new::<Cell<F, S>>()).cast::<Cell<F, S>>();
+    // SAFETY: a cell holds a header, so its size is not zero.
+    let ptr = unsafe { super::alloc::allocate(Layout::new::<Cell<F, S>>()) }.cast::<Cell<F, S>>();
     // SAFETY: `allocate` returned memory fit for a `Cell<F, S>` (its layout), unused.
     unsafe { ptr.as_ptr().write(cell) };
     // `Cell` is repr(C) with the header first, so the cast is the header's address.
@@ -267,14 +270,21 @@ unsafe fn schedule<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
 }
 
 unsafe fn dealloc<F: Future, S>(ptr: NonNull<Header>) {
-    let cell = ptr.cast::<Cell<F, S>>();
-    // SAFETY: the last reference is gone, so nothing else can reach the cell; it was
-    // written by `allocate::<F, S>` into memory from `alloc::allocate` with this layout,
-    // and is dropped once, here, before its memory is given back.
-    unsafe {
-        std::ptr::drop_in_place(cell.as_ptr());
-        super::alloc::deallocate(cell.cast(), Layout::new::<Cell<F, S>>());
+    /// Gives the memory back even if a destructor in the cell panics (as `Box` did).
+    struct Free(NonNull<u8>, Layout);
+    impl Drop for Free {
+        fn drop(&mut self) {
+            // SAFETY: the block came from `alloc::allocate` with this layout, and the cell
+            // in it has been dropped (or its drop is unwinding): nothing uses it again.
+            unsafe { super::alloc::deallocate(self.0, self.1) }
+        }
     }
+    let cell = ptr.cast::<Cell<F, S>>();
+    let _free = Free(cell.cast(), Layout::new::<Cell<F, S>>());
+    // SAFETY: the last reference is gone, so nothing else can reach the cell; it was
+    // written by `allocate::<F, S>` and is dropped once, here, before `_free` gives its
+    // memory back.
+    unsafe { std::ptr::drop_in_place(cell.as_ptr()) };
 }
 
 unsafe fn try_read_output<F: Future, S>(ptr: NonNull<Header>, dst: *mut (), waker: &Waker) {

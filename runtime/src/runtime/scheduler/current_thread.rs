@@ -87,7 +87,8 @@ impl Local {
 
 // SAFETY: a core is used by one thread at a time: the one that took it out of the
 // handle's mutex. `Local::handle` is only compared, never dereferenced through the core,
-// and the run queue's RefCell is only borrowed by that thread (through CURRENT_CORE).
+// and the run queue's RefCell, the LIFO slot and the `in_driver` flag are only touched by
+// that thread (directly or through CURRENT_CORE).
 unsafe impl Send for Core {}
 
 thread_local! {
@@ -346,18 +347,25 @@ impl<'a> CoreGuard<'a> {
 
     /// Turns the driver: `None` waits (park), `Some(ZERO)` only looks.
     fn park_or_poll_io(&mut self, timeout: Option<Duration>) -> bool {
+        /// Clears `in_driver` also when a waker called by the driver panics.
+        struct InDriver<'a>(&'a Cell<bool>);
+        impl Drop for InDriver<'_> {
+            fn drop(&mut self) {
+                self.0.set(false);
+            }
+        }
         let handle = self.handle;
-        let core = self.core_mut();
-        core.local.in_driver.set(true);
-        let woken = match timeout {
-            None => handle.park.park(&mut core.driver, None),
+        // Split the borrow: wakes during the turn reach `local` through CURRENT_CORE.
+        let Core { local, driver, .. } = self.core_mut();
+        local.in_driver.set(true);
+        let _in_driver = InDriver(&local.in_driver);
+        match timeout {
+            None => handle.park.park(driver, None),
             Some(t) => {
-                let _ = core.driver.turn(Some(t));
+                let _ = driver.turn(Some(t));
                 true
             }
-        };
-        core.local.in_driver.set(false);
-        woken
+        }
     }
 
     fn run<F: Future>(mut self, mut future: std::pin::Pin<&mut F>) -> F::Output {

@@ -5,11 +5,14 @@
 //! "is there anything?" check takes no lock. A lock per operation would cost more than a
 //! lock-free queue's one compare-and-swap, so the two heavy paths go in batches: a full
 //! local queue moves half of itself here under one lock, and a worker that finds its own
-//! queue empty takes its share of this one under one lock.
+//! queue empty takes one task to run and its share of the rest under one lock.
+//!
+//! Built on the `crate::loom` facade: the loom models in `loom_tests.rs` run it as it is.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
+
+use crate::loom::sync::atomic::{AtomicUsize, Ordering};
+use crate::loom::sync::{Mutex, MutexGuard};
 
 use super::queue::LocalQueue;
 use crate::task::Notified;

@@ -3,7 +3,8 @@
 //! standing in for epoll and the eventfd. Run by `scripts/loom`.
 //!
 //! # What runs for real, and what is a stand-in
-//! `Parker`, `Idle`, `LocalQueue`, the tasks (`task/`) and the driver lock run unchanged.
+//! `Parker`, `Idle`, `LocalQueue`, `Inject`, the tasks (`task/`) and the driver lock run
+//! unchanged.
 //! The worker loop (`worker.rs`) cannot run under loom as it is: its `Handle` owns a real
 //! epoll `Driver` and is reached through a `std` thread-local. [`Pool`] therefore replays
 //! its calls into `Idle` and `Parker` in the same order, step by step (each step names the
@@ -26,17 +27,16 @@ use std::future::poll_fn;
 use std::sync::Arc;
 use std::task::Poll;
 
-use ::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use ::loom::sync::{Condvar, Mutex};
-use ::loom::thread;
-use crossbeam_queue::SegQueue;
-
 use super::idle::Idle;
+use super::inject::Inject;
 use super::park::Parker;
 use super::queue::{LocalQueue, CAPACITY};
 use crate::loom::sync::TryMutex;
 use crate::loom_tests::{model, FakeDriver, FakeEventFd};
 use crate::task::{self, Notified, Schedule, Task};
+use ::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use ::loom::sync::{Condvar, Mutex};
+use ::loom::thread;
 
 /// A worker waits until `work` is set, parking in between. Returns when it is set; an
 /// unpark that is lost leaves it parked forever, which loom reports as a deadlock.
@@ -123,7 +123,7 @@ struct Pool {
     idle: Idle,
     parkers: Box<[Parker]>,
     queues: Box<[LocalQueue]>,
-    inject: SegQueue<Notified>,
+    inject: Inject,
     driver: TryMutex<FakeDriver>,
     eventfd: Arc<FakeEventFd>,
     is_shutdown: AtomicBool,
@@ -162,7 +162,7 @@ impl Pool {
             idle: Idle::new(workers),
             parkers: (0..workers).map(|_| Parker::new()).collect(),
             queues: (0..workers).map(|_| LocalQueue::new()).collect(),
-            inject: SegQueue::new(),
+            inject: Inject::new(),
             eventfd: driver.eventfd.clone(),
             driver: TryMutex::new(driver),
             is_shutdown: AtomicBool::new(false),
@@ -200,13 +200,7 @@ impl Pool {
     fn push_local(&self, index: usize, task: Notified) {
         let queue = &self.queues[index];
         let Err(task) = queue.push(task) else { return };
-        for _ in 0..CAPACITY / 2 {
-            match queue.pop() {
-                Some(t) => self.inject.push(t),
-                None => break,
-            }
-        }
-        self.inject.push(task);
+        self.inject.push_overflow(queue, CAPACITY / 2, task);
     }
 
     /// `Handle::shutdown`, as far as the workers see it.
@@ -264,7 +258,14 @@ impl Worker {
     /// `Worker::next_task`.
     fn next_task(&self) -> Option<Notified> {
         let pool = &self.pool;
-        pool.with_queues(|| pool.queues[self.index].pop().or_else(|| pool.inject.pop()))
+        pool.with_queues(|| pool.queues[self.index].pop().or_else(|| self.pop_inject()))
+    }
+
+    /// `Worker::pop_inject`.
+    fn pop_inject(&self) -> Option<Notified> {
+        let pool = &self.pool;
+        let share = pool.inject.share(pool.queues.len(), CAPACITY / 2);
+        pool.inject.pop_into(&pool.queues[self.index], share)
     }
 
     /// `Worker::run_task`.
@@ -294,7 +295,7 @@ impl Worker {
                     return Some(task);
                 }
             }
-            pool.inject.pop()
+            self.pop_inject()
         })
     }
 
@@ -443,5 +444,58 @@ fn steal_racing_pop_loses_and_duplicates_nothing() {
             task.run();
         }
         assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 3 + CAPACITY);
+    });
+}
+
+/// A burst that overflows a worker's local queue into the injection queue (half of the
+/// queue and the new task, under one lock) while another worker takes its share of the
+/// injection queue into its own queue (under one lock): every task is run exactly once.
+#[test]
+fn overflow_racing_a_batched_take_loses_and_duplicates_nothing() {
+    use std::sync::atomic::AtomicUsize as Counter;
+
+    model(|| {
+        let pool = Pool::new(2);
+        let runs = Arc::new(Counter::new(0));
+        let make = |runs: &Arc<Counter>| {
+            let runs = runs.clone();
+            let future = poll_fn(move |_| {
+                runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                Poll::Ready(())
+            });
+            let (task, notified, join) = task::new_task(future, PoolSched(pool.clone()), None);
+            drop((task, join));
+            notified
+        };
+        // Worker 0's queue is full, and one task already waits in the injection queue.
+        for _ in 0..CAPACITY {
+            pool.queues[0].push(make(&runs)).unwrap_or_else(|_| panic!("queue full"));
+        }
+        pool.inject.push(make(&runs));
+        let last = make(&runs);
+        let spawner = {
+            let pool = pool.clone();
+            thread::spawn(move || pool.with_queues(|| pool.push_local(0, last)))
+        };
+        let taker = {
+            let pool = pool.clone();
+            thread::spawn(move || {
+                let worker = Worker { pool: pool.clone(), index: 1, is_searching: false };
+                if let Some(task) = worker.pop_inject() {
+                    task.run();
+                }
+            })
+        };
+        spawner.join().unwrap();
+        taker.join().unwrap();
+        for queue in pool.queues.iter() {
+            while let Some(task) = queue.pop() {
+                task.run();
+            }
+        }
+        while let Some(task) = pool.inject.pop() {
+            task.run();
+        }
+        assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), CAPACITY + 2);
     });
 }
