@@ -16,6 +16,7 @@
 //! | `pingpong_same_thread_1k` | 1,000 round trips between two tasks on a current-thread runtime |
 //! | `pingpong_2_workers_1k` | the same two tasks on a 2-worker multi-thread runtime (the scheduler places them) |
 //! | `pingpong_2_runtimes_1k` | the same two tasks on two current-thread runtimes on two threads: every wake crosses threads |
+//! | `pingpong_channel_only_1k` | the channel operations of 1,000 round trips polled by hand, no runtime: the floor under the ping-pongs |
 //! | `remote_wake_200` | a plain thread wakes a task 200 times, one at a time (the task acks each over `std::sync::mpsc`) |
 //! | `unix_rtt_200` | 200 one-byte round trips over a Unix socket pair, an echo task on the other end |
 //!
@@ -398,6 +399,38 @@ async fn pingpong<R: Rt>(rounds: u32) {
     echo.await;
 }
 
+/// The ping-pong's channel operations, in the order one round trip makes them, polled by
+/// hand with a no-op waker: what every runtime's ping-pong costs before the runtime does
+/// anything (no task, no queue, no wake). The floor under `pingpong_*`.
+fn channel_only(rounds: u32) {
+    use std::pin::pin;
+    let mut cx = Context::from_waker(std::task::Waker::noop());
+    let (ping_tx, ping_rx) = slot_channel::<u32>();
+    let (pong_tx, pong_rx) = slot_channel::<u32>();
+    for i in 0..rounds {
+        // The pinging task: send, then a receive that finds nothing and parks.
+        assert!(pin!(ping_tx.send(i)).poll(&mut cx).is_ready());
+        let mut back = pin!(pong_rx.recv());
+        assert!(back.as_mut().poll(&mut cx).is_pending());
+        // The echoing task: the receive that finds the value, the send back, and the
+        // next receive, which parks.
+        assert_eq!(pin!(ping_rx.recv()).poll(&mut cx), Poll::Ready(Some(i)));
+        assert!(pin!(pong_tx.send(i)).poll(&mut cx).is_ready());
+        assert!(pin!(ping_rx.recv()).poll(&mut cx).is_pending());
+        // The pinging task again: its receive finds the reply.
+        assert_eq!(back.as_mut().poll(&mut cx), Poll::Ready(Some(i)));
+    }
+}
+
+/// The group of [`channel_only`]: one column, `none`.
+const CHANNEL_ONLY: &str = "pingpong_channel_only_1k";
+
+fn channel_only_group(c: &mut Criterion, round: usize) {
+    let mut g = c.benchmark_group(CHANNEL_ONLY);
+    g.bench_function(BenchmarkId::new("none", round), |b| b.iter(|| channel_only(1000)));
+    g.finish();
+}
+
 /// One half of the ping-pong on each of two runtimes, each driven by its own thread.
 fn pingpong_two_runtimes<R: Rt>(a: &R, b: &R, rounds: u32) {
     let (ping_tx, ping_rx) = slot_channel();
@@ -689,6 +722,7 @@ fn profile(spec: &str) {
         PingPongRuntimes::GROUP => go::<PingPongRuntimes>(runtime, iters),
         RemoteWake::GROUP => go::<RemoteWake>(runtime, iters),
         UnixRoundTrip::GROUP => go::<UnixRoundTrip>(runtime, iters),
+        CHANNEL_ONLY => (0..iters).for_each(|_| channel_only(1000)),
         other => panic!("unknown group {other}: one of {:?}", GROUPS.map(|g| g.0)),
     }
 }
@@ -726,6 +760,7 @@ fn main() {
         group::<SpawnJoin>(&mut c, &rts, round);
         group::<YieldStorm>(&mut c, &rts, round);
         group::<PingPongSameThread>(&mut c, &rts, round);
+        channel_only_group(&mut c, round);
         group::<PingPongWorkers>(&mut c, &rts, round);
         group::<PingPongRuntimes>(&mut c, &rts, round);
         group::<RemoteWake>(&mut c, &rts, round);
@@ -805,4 +840,13 @@ fn summarize(since: SystemTime, rounds: usize) {
          median of the per-round ratios, lowest–highest round in brackets)\n"
     );
     println!("{ratios}");
+    let mut floor: Vec<f64> =
+        (1..=rounds).filter_map(|round| estimate(&dir, CHANNEL_ONLY, "none", round, since)).collect();
+    if let Some(ns) = median(&mut floor) {
+        println!(
+            "The ping-pongs' channel alone, polled by hand without a runtime ({CHANNEL_ONLY}): {} per \
+             round trip.\n",
+            fmt_ns(ns / 1000.0)
+        );
+    }
 }
