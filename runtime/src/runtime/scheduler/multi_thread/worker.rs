@@ -180,7 +180,12 @@ impl Worker {
         while let Some(next) = ctx.lifo.take() {
             if lifo_polls >= MAX_LIFO_POLLS {
                 push_local(&self.handle, self.index, next);
-                self.handle.notify_parked();
+                // Alone in the queue, the task runs next here: waking a sibling to steal it
+                // would only move a message exchange between two cores. Behind other tasks,
+                // it is work a sibling can take.
+                if self.handle.remotes[self.index].queue.len() > 1 {
+                    self.handle.notify_parked();
+                }
                 break;
             }
             lifo_polls += 1;
