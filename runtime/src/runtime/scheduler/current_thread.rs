@@ -334,8 +334,11 @@ impl<'a> CoreGuard<'a> {
             }
         }
         if let Some(task) = core.local.lifo.take() {
-            if core.lifo_polls < MAX_LIFO_POLLS {
-                core.lifo_polls += 1;
+            // Past the cap, the task goes behind the queued ones, unless there are none: then
+            // there is nothing for it to starve (the injection queue, I/O and the `block_on`
+            // future have their own turns in the run loop).
+            if core.lifo_polls < MAX_LIFO_POLLS || core.local.run_queue.borrow().is_empty() {
+                core.lifo_polls = core.lifo_polls.saturating_add(1);
                 return Some(task);
             }
             core.local.push_back(task);

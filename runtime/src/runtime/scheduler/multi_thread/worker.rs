@@ -179,11 +179,16 @@ impl Worker {
         let mut lifo_polls = 0;
         while let Some(next) = ctx.lifo.take() {
             if lifo_polls >= MAX_LIFO_POLLS {
-                push_local(&self.handle, self.index, next);
-                // Alone in the queue, the task runs next here: waking a sibling to steal it
-                // would only move a message exchange between two cores. Behind other tasks,
-                // it is work a sibling can take.
-                if self.handle.remotes[self.index].queue.len() > 1 {
+                let queue = &self.handle.remotes[self.index].queue;
+                if queue.is_empty() {
+                    // Nothing queued here for it to starve: leave it in the slot, where
+                    // `next_task` takes it after the checks of the injection queue and I/O
+                    // that the main loop makes between two calls of this function. Waking
+                    // a sibling to steal it would only split a message exchange across two
+                    // cores.
+                    ctx.lifo.set(Some(next));
+                } else {
+                    push_local(&self.handle, self.index, next);
                     self.handle.notify_parked();
                 }
                 break;
