@@ -391,6 +391,33 @@ fn work_queued_behind_a_blocked_worker_is_stolen() {
     });
 }
 
+/// A task that counts its runs in `runs` (a plain std atomic: loom need not see it), not
+/// bound to any list, returned ready to queue.
+fn counting_task(pool: &Arc<Pool>, runs: &Arc<std::sync::atomic::AtomicUsize>) -> Notified {
+    let runs = runs.clone();
+    let future = poll_fn(move |_| {
+        runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Poll::Ready(())
+    });
+    let (task, notified, join) = task::new_task(future, PoolSched(pool.clone()), None);
+    drop((task, join));
+    notified
+}
+
+/// Runs whatever is left in the local queues and the injection queue (after the model's
+/// threads are joined) and returns how many tasks have run in all.
+fn run_the_rest(pool: &Pool, runs: &std::sync::atomic::AtomicUsize) -> usize {
+    for queue in pool.queues.iter() {
+        while let Some(task) = queue.pop() {
+            task.run();
+        }
+    }
+    while let Some(task) = pool.inject.pop() {
+        task.run();
+    }
+    runs.load(std::sync::atomic::Ordering::SeqCst)
+}
+
 /// A thief steals half of a worker's queue while the owner pops from it, with the thief's
 /// own queue full so that the loot overflows to the injection queue: every task is run
 /// exactly once, none is lost. (loom cannot see inside crossbeam's `ArrayQueue`: each of
@@ -398,25 +425,14 @@ fn work_queued_behind_a_blocked_worker_is_stolen() {
 /// and the tasks' hand-over between threads, not the ring's own atomics.)
 #[test]
 fn steal_racing_pop_loses_and_duplicates_nothing() {
-    use std::sync::atomic::AtomicUsize as Counter;
-
     model(|| {
         let pool = Pool::new(2);
-        let runs = Arc::new(Counter::new(0));
-        let spawn_into = |queue: usize, n: usize| {
+        let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        for (queue, n) in [(0, 3), (1, CAPACITY)] {
             for _ in 0..n {
-                let runs = runs.clone();
-                let future = poll_fn(move |_| {
-                    runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                    Poll::Ready(())
-                });
-                let (task, notified, join) = task::new_task(future, PoolSched(pool.clone()), None);
-                drop((task, join));
-                pool.queues[queue].push(notified).unwrap_or_else(|_| panic!("queue full"));
+                pool.queues[queue].push(counting_task(&pool, &runs)).unwrap_or_else(|_| panic!("queue full"));
             }
-        };
-        spawn_into(0, 3);
-        spawn_into(1, CAPACITY);
+        }
         let owner = {
             let pool = pool.clone();
             thread::spawn(move || {
@@ -435,15 +451,7 @@ fn steal_racing_pop_loses_and_duplicates_nothing() {
         };
         owner.join().unwrap();
         thief.join().unwrap();
-        for queue in pool.queues.iter() {
-            while let Some(task) = queue.pop() {
-                task.run();
-            }
-        }
-        while let Some(task) = pool.inject.pop() {
-            task.run();
-        }
-        assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 3 + CAPACITY);
+        assert_eq!(run_the_rest(&pool, &runs), 3 + CAPACITY);
     });
 }
 
@@ -452,27 +460,15 @@ fn steal_racing_pop_loses_and_duplicates_nothing() {
 /// injection queue into its own queue (under one lock): every task is run exactly once.
 #[test]
 fn overflow_racing_a_batched_take_loses_and_duplicates_nothing() {
-    use std::sync::atomic::AtomicUsize as Counter;
-
     model(|| {
         let pool = Pool::new(2);
-        let runs = Arc::new(Counter::new(0));
-        let make = |runs: &Arc<Counter>| {
-            let runs = runs.clone();
-            let future = poll_fn(move |_| {
-                runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                Poll::Ready(())
-            });
-            let (task, notified, join) = task::new_task(future, PoolSched(pool.clone()), None);
-            drop((task, join));
-            notified
-        };
+        let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         // Worker 0's queue is full, and one task already waits in the injection queue.
         for _ in 0..CAPACITY {
-            pool.queues[0].push(make(&runs)).unwrap_or_else(|_| panic!("queue full"));
+            pool.queues[0].push(counting_task(&pool, &runs)).unwrap_or_else(|_| panic!("queue full"));
         }
-        pool.inject.push(make(&runs));
-        let last = make(&runs);
+        pool.inject.push(counting_task(&pool, &runs));
+        let last = counting_task(&pool, &runs);
         let spawner = {
             let pool = pool.clone();
             thread::spawn(move || pool.with_queues(|| pool.push_local(0, last)))
@@ -488,14 +484,6 @@ fn overflow_racing_a_batched_take_loses_and_duplicates_nothing() {
         };
         spawner.join().unwrap();
         taker.join().unwrap();
-        for queue in pool.queues.iter() {
-            while let Some(task) = queue.pop() {
-                task.run();
-            }
-        }
-        while let Some(task) = pool.inject.pop() {
-            task.run();
-        }
-        assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), CAPACITY + 2);
+        assert_eq!(run_the_rest(&pool, &runs), CAPACITY + 2);
     });
 }
