@@ -122,7 +122,7 @@ mod cache {
     use std::cell::UnsafeCell;
     use std::ptr::{self, NonNull};
 
-    use super::{class_layout, CLASSES, IDLE_KEEP, MAX_CACHED_BYTES};
+    use super::{class_layout, class_size, CLASSES, IDLE_KEEP, MAX_CACHED_BYTES};
 
     /// A free block; its first word links to the next one.
     struct FreeBlock {
@@ -168,7 +168,7 @@ mod cache {
                     // the link written by `push`.
                     list.head = unsafe { (*block).next };
                     list.len -= 1;
-                    lists.bytes -= class_layout(class).size();
+                    lists.bytes -= class_size(class);
                     // SAFETY: cached blocks were allocated with their class's layout and
                     // are no longer used by anyone.
                     unsafe { std::alloc::dealloc(block.cast(), class_layout(class)) };
@@ -206,7 +206,7 @@ mod cache {
                 // SAFETY: a cached block's first word is the link written by `push`.
                 list.head = unsafe { (*block.as_ptr()).next };
                 list.len -= 1;
-                lists.bytes -= class_layout(class).size();
+                lists.bytes -= class_size(class);
                 Some(block.cast())
             })
             .ok()
@@ -223,7 +223,7 @@ mod cache {
                 // SAFETY: this thread's lists, touched by no call that could reenter.
                 let lists = unsafe { &mut *cache.lists.get() };
                 lists.demand[class] += 1;
-                let size = class_layout(class).size();
+                let size = class_size(class);
                 if lists.bytes + size > MAX_CACHED_BYTES {
                     return false;
                 }

@@ -293,10 +293,7 @@ impl Wake for Waiter {
         // On the thread that drives this scheduler (a wake from the driver's own dispatch,
         // or from a task it runs) the run loop reads `woken` before it parks: no unpark, so
         // no eventfd write while the park state still says PARKED.
-        let me = Arc::as_ptr(&self.handle);
-        let local = CURRENT_CORE.with(|c| c.get());
-        // SAFETY: a non-null CURRENT_CORE points to a live core on this thread (CoreGuard).
-        if local.is_null() || unsafe { (*local).handle } != me {
+        if self.handle.local().is_none() {
             self.handle.park.unpark(&self.handle.driver);
         }
         // The woken future may belong to a thread that waits for the core in `block_on`:
