@@ -94,22 +94,26 @@ where
     }
 }
 
-struct CrestCt(crest::runtime::Runtime);
-struct CrestMt(crest::runtime::Runtime);
+/// crest with one flavor: `MT` is a 2-worker multi-thread runtime whose work runs in a
+/// spawned root task, otherwise a current-thread runtime running the work on this thread.
+struct Crest<const MT: bool>(crest::runtime::Runtime);
+type CrestCt = Crest<false>;
+type CrestMt = Crest<true>;
 
-impl CrestCt {
-    fn new() -> CrestCt {
-        CrestCt(crest::runtime::Builder::new_current_thread().build().expect("crest runtime"))
+impl<const MT: bool> Crest<MT> {
+    fn new() -> Self {
+        let mut builder = if MT {
+            let mut b = crest::runtime::Builder::new_multi_thread();
+            b.worker_threads(2);
+            b
+        } else {
+            crest::runtime::Builder::new_current_thread()
+        };
+        Crest(builder.build().expect("crest runtime"))
     }
 }
 
-impl CrestMt {
-    fn new() -> CrestMt {
-        CrestMt(crest::runtime::Builder::new_multi_thread().worker_threads(2).build().expect("crest runtime"))
-    }
-}
-
-impl Rt for CrestCt {
+impl<const MT: bool> Rt for Crest<MT> {
     type Join<T: Send + 'static> = Joined<crest::task::JoinHandle<T>>;
 
     fn spawn<F>(future: F) -> Self::Join<F::Output>
@@ -125,7 +129,11 @@ impl Rt for CrestCt {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.0.block_on(future)
+        if MT {
+            self.0.block_on(Joined(self.0.spawn(future)))
+        } else {
+            self.0.block_on(future)
+        }
     }
 
     fn yield_now() -> impl Future<Output = ()> + Send {
@@ -137,57 +145,26 @@ impl Rt for CrestCt {
     }
 }
 
-impl Rt for CrestMt {
-    type Join<T: Send + 'static> = Joined<crest::task::JoinHandle<T>>;
+/// tokio with one flavor, as [`Crest`]. Both have their I/O driver and timers on
+/// (`enable_all`), as a real program has and as crest always does.
+struct Tokio<const MT: bool>(tokio::runtime::Runtime);
+type TokioCt = Tokio<false>;
+type TokioMt = Tokio<true>;
 
-    fn spawn<F>(future: F) -> Self::Join<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        Joined(crest::spawn(future))
-    }
-
-    fn run<F>(&self, future: F) -> F::Output
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        self.0.block_on(Joined(self.0.spawn(future)))
-    }
-
-    fn yield_now() -> impl Future<Output = ()> + Send {
-        crest::task::yield_now()
-    }
-
-    fn unix_rtt(n: usize) -> impl Future<Output = ()> + Send + 'static {
-        crest_unix_rtt::<Self>(n)
+impl<const MT: bool> Tokio<MT> {
+    fn new() -> Self {
+        let mut builder = if MT {
+            let mut b = tokio::runtime::Builder::new_multi_thread();
+            b.worker_threads(2);
+            b
+        } else {
+            tokio::runtime::Builder::new_current_thread()
+        };
+        Tokio(builder.enable_all().build().expect("tokio"))
     }
 }
 
-struct TokioCt(tokio::runtime::Runtime);
-struct TokioMt(tokio::runtime::Runtime);
-
-impl TokioCt {
-    fn new() -> TokioCt {
-        // enable_all: a real program has its I/O driver and timers on, as crest always does.
-        TokioCt(tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio"))
-    }
-}
-
-impl TokioMt {
-    fn new() -> TokioMt {
-        TokioMt(
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("tokio"),
-        )
-    }
-}
-
-impl Rt for TokioCt {
+impl<const MT: bool> Rt for Tokio<MT> {
     type Join<T: Send + 'static> = Joined<tokio::task::JoinHandle<T>>;
 
     fn spawn<F>(future: F) -> Self::Join<F::Output>
@@ -203,35 +180,11 @@ impl Rt for TokioCt {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.0.block_on(future)
-    }
-
-    fn yield_now() -> impl Future<Output = ()> + Send {
-        tokio::task::yield_now()
-    }
-
-    fn unix_rtt(n: usize) -> impl Future<Output = ()> + Send + 'static {
-        tokio_unix_rtt::<Self>(n)
-    }
-}
-
-impl Rt for TokioMt {
-    type Join<T: Send + 'static> = Joined<tokio::task::JoinHandle<T>>;
-
-    fn spawn<F>(future: F) -> Self::Join<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        Joined(tokio::spawn(future))
-    }
-
-    fn run<F>(&self, future: F) -> F::Output
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        self.0.block_on(Joined(self.0.spawn(future)))
+        if MT {
+            self.0.block_on(Joined(self.0.spawn(future)))
+        } else {
+            self.0.block_on(future)
+        }
     }
 
     fn yield_now() -> impl Future<Output = ()> + Send {
