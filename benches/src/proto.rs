@@ -77,6 +77,20 @@ pub async fn echo<C: Conn>(mut conn: C) -> io::Result<()> {
     }
 }
 
+/// Serves one accepted connection in `mode` (echo or HTTP); an error other than the peer
+/// going away is printed with the server's name, `who`.
+pub async fn serve<C: Conn>(mode: Mode, conn: C, who: &str) {
+    let served = match mode {
+        Mode::Http => http(conn).await,
+        _ => echo(conn).await,
+    };
+    if let Err(e) = served {
+        if !is_disconnect(&e) {
+            eprintln!("{who}: {e}");
+        }
+    }
+}
+
 /// Serves HTTP/1.1 keep-alive requests on one connection until the peer closes it or asks
 /// to; every request gets [`HTTP_RESPONSE`], pipelined requests one answer each, written
 /// together.
@@ -363,9 +377,20 @@ pub fn announce(addr: SocketAddr) {
     let _ = out.flush();
 }
 
-/// The sleepers' line: resident memory before and after spawning, in kB.
-pub fn report_sleepers(before_kb: u64, after_kb: u64, spawn: Duration) {
+/// Waits until all `n` sleepers have been polled (each counts itself in `started`), lets
+/// the runtime settle for a moment, then prints the sleepers' line: resident memory before
+/// (`before_kb`) and now, in kB, and the time the spawn loop took.
+pub fn report_sleepers(
+    before_kb: u64,
+    started: &std::sync::atomic::AtomicUsize,
+    n: usize,
+    spawn: Duration,
+) -> io::Result<()> {
+    wait_until(|| started.load(std::sync::atomic::Ordering::Relaxed) == n);
+    std::thread::sleep(Duration::from_millis(100));
+    let after_kb = status_kb(None, "VmRSS")?;
     println!("rss_kb {before_kb} {after_kb} spawn_ns {}", spawn.as_nanos());
+    Ok(())
 }
 
 /// How long a sleeper sleeps: longer than any benchmark runs.

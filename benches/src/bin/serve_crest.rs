@@ -46,9 +46,7 @@ fn main() -> io::Result<()> {
                 });
             }
             let spawn = t.elapsed();
-            proto::wait_until(|| started.load(Ordering::Relaxed) == n);
-            std::thread::sleep(std::time::Duration::from_millis(100));
-            proto::report_sleepers(before, proto::status_kb(None, "VmRSS")?, spawn);
+            proto::report_sleepers(before, &started, n, spawn)?;
             // Exit without dropping 100,000 tasks: only the memory was asked for.
             std::process::exit(0);
         }
@@ -68,17 +66,7 @@ fn main() -> io::Result<()> {
                             Err(e) => return Err::<(), io::Error>(e),
                         };
                         stream.set_nodelay(true)?;
-                        crest::spawn(async move {
-                            let served = match mode {
-                                Mode::Http => proto::http(stream).await,
-                                _ => proto::echo(stream).await,
-                            };
-                            if let Err(e) = served {
-                                if !proto::is_disconnect(&e) {
-                                    eprintln!("serve_crest: {e}");
-                                }
-                            }
-                        });
+                        crest::spawn(proto::serve(mode, stream, "serve_crest"));
                     }
                 });
                 accept.await.map_err(io::Error::other)?

@@ -46,9 +46,7 @@ fn main() -> io::Result<()> {
                 });
             }
             let spawn = t.elapsed();
-            proto::wait_until(|| started.load(Ordering::Relaxed) == n);
-            std::thread::sleep(std::time::Duration::from_millis(100));
-            proto::report_sleepers(before, proto::status_kb(None, "VmRSS")?, spawn);
+            proto::report_sleepers(before, &started, n, spawn)?;
             std::process::exit(0);
         }
         mode => {
@@ -66,17 +64,7 @@ fn main() -> io::Result<()> {
                             Err(e) => return Err::<(), io::Error>(e),
                         };
                         stream.set_nodelay(true)?;
-                        tokio::spawn(async move {
-                            let served = match mode {
-                                Mode::Http => proto::http(stream).await,
-                                _ => proto::echo(stream).await,
-                            };
-                            if let Err(e) = served {
-                                if !proto::is_disconnect(&e) {
-                                    eprintln!("serve_tokio: {e}");
-                                }
-                            }
-                        });
+                        tokio::spawn(proto::serve(mode, stream, "serve_tokio"));
                     }
                 });
                 accept.await.map_err(io::Error::other)?
