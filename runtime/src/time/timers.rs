@@ -41,6 +41,18 @@ struct State {
     shutdown: bool,
 }
 
+impl State {
+    /// An entry was just linked for `when`: if the driver sleeps past it, lower
+    /// `parked_until` (later inserts need not unpark again) and ask the caller to unpark.
+    fn armed(&mut self, when: u64) -> Registered {
+        let unpark = when < self.parked_until;
+        if unpark {
+            self.parked_until = when;
+        }
+        Registered::Armed { unpark }
+    }
+}
+
 /// What [`Timers::register`] did.
 #[must_use]
 pub(crate) enum Registered {
@@ -147,13 +159,7 @@ impl Timers {
             // promises (this function's contract) to deregister it before it is freed; its
             // `inner` is only touched under this lock.
             match unsafe { state.wheel.insert(ptr, when) } {
-                Ok(()) => {
-                    let unpark = when < state.parked_until;
-                    if unpark {
-                        state.parked_until = when;
-                    }
-                    Registered::Armed { unpark }
-                }
+                Ok(()) => state.armed(when),
                 Err(_) => {
                     // SAFETY: we hold the lock; the entry stays the owner's.
                     let waker = unsafe { Entry::inner(ptr).waker.take() };
@@ -221,13 +227,7 @@ impl Timers {
         }
         // SAFETY: as in `register`: pinned, unlinked, owner deregisters before freeing.
         match unsafe { state.wheel.insert(ptr, when) } {
-            Ok(()) => {
-                let unpark = when < state.parked_until;
-                if unpark {
-                    state.parked_until = when;
-                }
-                Registered::Armed { unpark }
-            }
+            Ok(()) => state.armed(when),
             Err(_) => {
                 // Left unlinked and unfired: the owner's next poll inserts it again, which
                 // fails the same way (the wheel's clock never goes back), and completes.
