@@ -16,6 +16,14 @@ use ::loom::thread;
 use super::{model, poll_join_with, CountWaker, Counters, Output, Probe, Sched, Step, WakerSlot};
 use crate::task::JoinHandle;
 
+/// A model thread that runs the queued task once.
+fn spawn_runner(sched: &Arc<Sched>) -> thread::JoinHandle<()> {
+    let sched = sched.clone();
+    thread::spawn(move || {
+        sched.run_one();
+    })
+}
+
 /// Spawns a probe with `steps`, runs its first poll (which must stash its waker) and
 /// returns the waker it stashed.
 fn spawned_and_parked(steps: &'static [Step]) -> (Arc<Sched>, WakerSlot, JoinHandle<Output>, Waker) {
@@ -38,12 +46,7 @@ fn wake_while_running_queues_once() {
         let (sched, _slot, join, waker) =
             spawned_and_parked(&[Step::Stash, Step::ReadyIfFlag, Step::ReadyIfFlag]);
         waker.wake_by_ref();
-        let runner = {
-            let sched = sched.clone();
-            thread::spawn(move || {
-                sched.run_one();
-            })
-        };
+        let runner = spawn_runner(&sched);
         let counters = sched.counters.clone();
         let waking = thread::spawn(move || {
             counters.flag.store(true, SeqCst);
@@ -66,12 +69,7 @@ fn wake_after_complete_does_nothing() {
     model(|| {
         let (sched, _slot, join, waker) = spawned_and_parked(&[Step::Stash, Step::Ready]);
         waker.wake_by_ref();
-        let runner = {
-            let sched = sched.clone();
-            thread::spawn(move || {
-                sched.run_one();
-            })
-        };
+        let runner = spawn_runner(&sched);
         let waking = thread::spawn(move || {
             waker.wake_by_ref();
             waker.wake();
@@ -91,12 +89,7 @@ fn abort_races_completion() {
     model(|| {
         let (sched, _slot, join, waker) = spawned_and_parked(&[Step::Stash, Step::Ready]);
         waker.wake();
-        let runner = {
-            let sched = sched.clone();
-            thread::spawn(move || {
-                sched.run_one();
-            })
-        };
+        let runner = spawn_runner(&sched);
         let aborting = thread::spawn(move || {
             join.abort();
             join
@@ -157,12 +150,7 @@ fn join_handle_drop_races_completion() {
     model(|| {
         let (sched, _slot, join, waker) = spawned_and_parked(&[Step::Stash, Step::Ready]);
         waker.wake();
-        let runner = {
-            let sched = sched.clone();
-            thread::spawn(move || {
-                sched.run_one();
-            })
-        };
+        let runner = spawn_runner(&sched);
         let dropping = thread::spawn(move || drop(join));
         runner.join().unwrap();
         dropping.join().unwrap();
@@ -179,12 +167,7 @@ fn join_handle_poll_races_completion() {
     model(|| {
         let (sched, _slot, mut join, waker) = spawned_and_parked(&[Step::Stash, Step::Ready]);
         waker.wake();
-        let runner = {
-            let sched = sched.clone();
-            thread::spawn(move || {
-                sched.run_one();
-            })
-        };
+        let runner = spawn_runner(&sched);
         let (first, second) = (Arc::new(CountWaker::default()), Arc::new(CountWaker::default()));
         let joining = {
             let (first, second) = (Waker::from(first.clone()), Waker::from(second.clone()));
@@ -234,12 +217,7 @@ fn waker_clone_and_drop_race_completion() {
     model(|| {
         let (sched, slot, join, waker) = spawned_and_parked(&[Step::Stash, Step::StashReady]);
         waker.wake_by_ref();
-        let runner = {
-            let sched = sched.clone();
-            thread::spawn(move || {
-                sched.run_one();
-            })
-        };
+        let runner = spawn_runner(&sched);
         let other = {
             let slot = slot.clone();
             thread::spawn(move || {
@@ -269,12 +247,7 @@ fn shutdown_races_run() {
     model(|| {
         let (sched, _slot, join, waker) = spawned_and_parked(&[Step::Stash, Step::Pending]);
         waker.wake();
-        let runner = {
-            let sched = sched.clone();
-            thread::spawn(move || {
-                sched.run_one();
-            })
-        };
+        let runner = spawn_runner(&sched);
         let closing = {
             let sched = sched.clone();
             thread::spawn(move || sched.owned.close_and_shutdown_all())
