@@ -108,7 +108,8 @@ impl Interval {
 
     /// Starts the schedule again: the next tick is one period from now.
     pub fn reset(&mut self) {
-        let next = Instant::now() + self.period;
+        let now = Instant::now();
+        let next = now.checked_add(self.period).unwrap_or_else(|| far_future(now));
         self.delay.as_mut().reset(next);
     }
 
