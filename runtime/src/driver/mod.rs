@@ -2,29 +2,30 @@
 //!
 //! It owns the epoll instance, the eventfd that lets other threads interrupt a blocked
 //! wait, the set of live registrations and the timers. Every fd is registered once, with
-//! `IN | OUT | RDHUP | PRI | ET`, and its token is the address of its [`Readiness`]; an event
+//! `IN | OUT | RDHUP | PRI | ET`, and its token names its [`Readiness`] (slot and generation); an event
 //! sets readiness bits and wakes the waiting tasks. Operations clear readiness only when
 //! the kernel says `WouldBlock` (see `readiness.rs` for the tick that keeps a racing edge).
 //!
 //! What this module does not do: run tasks, or decide when to wait. The scheduler calls
 //! [`Driver::turn`] with a timeout; only one thread holds the [`Driver`] at a time.
 //!
-//! # Why a token is a pointer, and why that is safe
-//! An event's token is `Arc::as_ptr` of the registration's `Readiness`. The set of
-//! registrations holds a strong reference to each; deregistering moves that reference to
-//! a release list which is emptied only at the *start* of a later turn, before the next
-//! `epoll_wait`. An event for an fd was produced by an `epoll_wait` that began before
-//! its `EPOLL_CTL_DEL` returned, so it is dispatched in that same turn, while the
-//! `Readiness` is still alive. After the release no event can name it: the kernel forgot
-//! the fd at `EPOLL_CTL_DEL`. A stale event can therefore only reach a dead-but-allocated
-//! `Readiness`, where it is harmless.
+//! # Why a token cannot dangle
+//! An event's token names a slot of the registration set and the generation that slot had
+//! when the fd was registered (`slot | generation << 32`). The set holds a strong
+//! reference to each live `Readiness`; dispatch looks the slot up under the set's lock,
+//! skips the event unless the generation matches, and clones the `Arc` before waking, so
+//! an event can only ever reach a `Readiness` that is alive. Deregistering frees the slot
+//! (the next registration there gets a new generation) whether or not `EPOLL_CTL_DEL`
+//! succeeded: if the fd was swapped or closed behind our back and its epoll entry lives
+//! on, the entry's events carry a generation that no longer matches and are dropped. No
+//! user action, not even replacing the fd inside an `Async` through `get_mut`, can make
+//! the driver touch freed memory (`tests/io_async_swapped_fd.rs`).
 
 pub(crate) mod readiness;
 pub(crate) mod registration;
 
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -34,8 +35,8 @@ use crate::time::Timers;
 pub(crate) use readiness::{Direction, Readiness, ReadyEvent};
 pub(crate) use registration::Registration;
 
-/// The token of the eventfd: no `Readiness` lives at address 0.
-const WAKE_TOKEN: u64 = 0;
+/// The token of the eventfd: no registration has slot `u32::MAX`.
+const WAKE_TOKEN: u64 = u32::MAX as u64;
 /// How many events one `epoll_wait` returns at most; the buffer is allocated once.
 const EVENT_CAPACITY: usize = 1024;
 
@@ -51,26 +52,41 @@ pub(crate) struct Handle {
     epoll: Epoll,
     waker: EventFd,
     registrations: Mutex<RegistrationSet>,
-    /// True when `registrations.release` is not empty; lets a turn skip the lock.
-    release_pending: AtomicBool,
-    is_shutdown: AtomicBool,
     pub(crate) timers: Timers,
 }
 
-/// Every live registration, each held by a strong reference so that its address stays
-/// valid while the kernel may still report it.
+/// Every live registration, found by the slot its token names (module docs, "Why a token
+/// cannot dangle").
 #[derive(Default)]
 struct RegistrationSet {
-    live: Vec<Option<Arc<Readiness>>>,
-    free: Vec<usize>,
-    /// Deregistered, waiting for the start of the next turn to be dropped.
-    release: Vec<Arc<Readiness>>,
+    live: Vec<Slot>,
+    free: Vec<u32>,
+    /// Set once, under this lock, by shutdown: a registration either finds it set and
+    /// fails, or is in `live` when shutdown collects what to wake.
+    shutdown: bool,
+}
+
+#[derive(Default)]
+struct Slot {
+    /// Bumped each time the slot is taken, so a stale token never matches a new tenant.
+    generation: u32,
+    readiness: Option<Arc<Readiness>>,
+}
+
+impl RegistrationSet {
+    /// The live registration `token` names, if it still is the one the token was made for.
+    fn lookup(&self, token: u64) -> Option<&Arc<Readiness>> {
+        let slot = self.live.get((token & u64::from(u32::MAX)) as usize)?;
+        (u64::from(slot.generation) == token >> 32).then_some(slot.readiness.as_ref()?)
+    }
 }
 
 /// The part of the driver that waits: owned by one thread at a time.
 pub(crate) struct Driver {
     handle: Arc<Handle>,
     events: Vec<Event>,
+    /// This turn's events, resolved to live registrations (kept to reuse its buffer).
+    dispatch: Vec<(Arc<Readiness>, Events)>,
 }
 
 impl Driver {
@@ -83,11 +99,9 @@ impl Driver {
             epoll,
             waker,
             registrations: Mutex::new(RegistrationSet::default()),
-            release_pending: AtomicBool::new(false),
-            is_shutdown: AtomicBool::new(false),
             timers: Timers::new(),
         });
-        Ok(Driver { handle, events: Vec::with_capacity(EVENT_CAPACITY) })
+        Ok(Driver { handle, events: Vec::with_capacity(EVENT_CAPACITY), dispatch: Vec::new() })
     }
 
     pub(crate) fn handle(&self) -> &Arc<Handle> {
@@ -100,11 +114,6 @@ impl Driver {
     /// Returns how many I/O events were dispatched.
     pub(crate) fn turn(&mut self, timeout: Option<Duration>) -> io::Result<usize> {
         let handle = &*self.handle;
-        if handle.release_pending.load(Ordering::Acquire) {
-            handle.release_pending.store(false, Ordering::Relaxed);
-            let released = std::mem::take(&mut handle.lock_registrations().release);
-            drop(released);
-        }
         let timeout = match handle.timers.next_deadline() {
             None => timeout,
             Some(deadline) => {
@@ -116,19 +125,19 @@ impl Driver {
             Ok(_) => {}
             Err(e) => return Err(e),
         }
-        let mut dispatched = 0;
-        for event in &self.events {
-            let token = event.token();
-            if token == WAKE_TOKEN {
-                continue;
+        // Resolve tokens under the lock, wake outside it: a waker may run any code,
+        // including code that registers or drops an I/O object.
+        if self.events.iter().any(|e| e.token() != WAKE_TOKEN) {
+            let set = handle.lock_registrations();
+            for event in &self.events {
+                if let Some(readiness) = set.lookup(event.token()) {
+                    self.dispatch.push((readiness.clone(), event.events()));
+                }
             }
-            let ptr = token as usize as *const Readiness;
-            // SAFETY: the token is `Arc::as_ptr` of a Readiness that the registration set
-            // keeps alive until the start of a later turn (module docs, "Why a token is a
-            // pointer"); this event came from this turn's wait.
-            let readiness = unsafe { &*ptr };
-            readiness.set_from_event(event.events());
-            dispatched += 1;
+        }
+        let dispatched = self.dispatch.len();
+        for (readiness, events) in self.dispatch.drain(..) {
+            readiness.set_from_event(events);
         }
         handle.timers.process(Instant::now());
         Ok(dispatched)
@@ -156,62 +165,76 @@ impl Handle {
     /// Registers `fd` with `IN | OUT | RDHUP | PRI | ET` (PRI: TCP urgent data ends reads
     /// early, see `ReadyEvent::ends_reads_early`).
     pub(crate) fn register(&self, fd: BorrowedFd<'_>) -> io::Result<Arc<Readiness>> {
-        if self.is_shutdown.load(Ordering::Acquire) {
-            return Err(shutdown_error());
-        }
-        let readiness = {
+        let (readiness, token) = {
             let mut set = self.lock_registrations();
-            let slot = set.free.pop().unwrap_or_else(|| {
-                set.live.push(None);
-                set.live.len() - 1
-            });
-            let readiness = Arc::new(Readiness::new(slot));
-            set.live[slot] = Some(readiness.clone());
-            readiness
+            if set.shutdown {
+                return Err(shutdown_error());
+            }
+            let index = match set.free.pop() {
+                Some(index) => index,
+                None => {
+                    let index = u32::try_from(set.live.len())
+                        .ok()
+                        .filter(|&i| u64::from(i) != WAKE_TOKEN)
+                        .ok_or_else(|| io::Error::other("too many registrations in one crest driver"))?;
+                    set.live.push(Slot::default());
+                    index
+                }
+            };
+            let slot = &mut set.live[index as usize];
+            slot.generation = slot.generation.wrapping_add(1);
+            let readiness = Arc::new(Readiness::new(index as usize));
+            slot.readiness = Some(readiness.clone());
+            (readiness, u64::from(index) | u64::from(slot.generation) << 32)
         };
-        let token = Arc::as_ptr(&readiness) as usize as u64;
         let interest = Events::IN | Events::OUT | Events::RDHUP | Events::PRI | Events::ET;
         if let Err(e) = self.epoll.add(fd, interest, token) {
-            self.forget(&readiness, false);
+            self.forget(&readiness);
             return Err(e);
         }
         Ok(readiness)
     }
 
-    /// Stops watching `fd` and lets its readiness go after the next turn begins.
-    pub(crate) fn deregister(&self, fd: BorrowedFd<'_>, readiness: &Arc<Readiness>) -> io::Result<()> {
-        let res = self.epoll.delete(fd);
+    /// Stops watching `fd` (when `Some`) and forgets `readiness`. The registration is
+    /// forgotten even when `EPOLL_CTL_DEL` fails: its token can no longer match (module
+    /// docs), so nothing is leaked and nothing dangles.
+    pub(crate) fn deregister(
+        &self,
+        fd: Option<BorrowedFd<'_>>,
+        readiness: &Arc<Readiness>,
+    ) -> io::Result<()> {
+        let res = fd.map_or(Ok(()), |fd| self.epoll.delete(fd));
         readiness.clear_waiters();
-        self.forget(readiness, true);
+        self.forget(readiness);
         res
     }
 
-    fn forget(&self, readiness: &Arc<Readiness>, defer: bool) {
-        let mut set = self.lock_registrations();
-        let slot = readiness.slot();
-        let held = match set.live.get_mut(slot) {
-            Some(entry) if entry.as_ref().is_some_and(|r| Arc::ptr_eq(r, readiness)) => entry.take(),
-            _ => None,
-        };
-        if let Some(held) = held {
-            set.free.push(slot);
-            if defer {
-                set.release.push(held);
-                self.release_pending.store(true, Ordering::Release);
+    fn forget(&self, readiness: &Arc<Readiness>) {
+        let held = {
+            let mut set = self.lock_registrations();
+            let index = readiness.slot();
+            let held = match set.live.get_mut(index) {
+                Some(slot) if slot.readiness.as_ref().is_some_and(|r| Arc::ptr_eq(r, readiness)) => {
+                    slot.readiness.take()
+                }
+                _ => None,
+            };
+            if held.is_some() {
+                set.free.push(index as u32);
             }
-        }
+            held
+        };
+        drop(held);
     }
 
     fn shutdown(&self) {
-        if self.is_shutdown.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        let (live, released) = {
+        let live: Vec<Arc<Readiness>> = {
             let mut set = self.lock_registrations();
-            let live: Vec<Arc<Readiness>> = set.live.iter().flatten().cloned().collect();
-            (live, std::mem::take(&mut set.release))
+            if std::mem::replace(&mut set.shutdown, true) {
+                return;
+            }
+            set.live.iter().filter_map(|slot| slot.readiness.clone()).collect()
         };
-        drop(released);
         for r in live {
             r.shutdown();
         }

@@ -1,7 +1,7 @@
 //! A registration: what an I/O object holds to wait for its fd's readiness.
 
 use std::io;
-use std::os::fd::BorrowedFd;
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -14,12 +14,15 @@ use super::{shutdown_error, Direction, Handle, Readiness, ReadyEvent};
 pub(crate) struct Registration {
     handle: Arc<Handle>,
     readiness: Arc<Readiness>,
+    /// The fd number that was registered: deregistration refuses to `EPOLL_CTL_DEL` any
+    /// other (the owner's fd was replaced, and the new one may be another registration's).
+    fd: RawFd,
 }
 
 impl Registration {
     pub(crate) fn new(handle: Arc<Handle>, fd: BorrowedFd<'_>) -> io::Result<Registration> {
         let readiness = handle.register(fd)?;
-        Ok(Registration { handle, readiness })
+        Ok(Registration { handle, readiness, fd: fd.as_raw_fd() })
     }
 
     /// Waits until `dir` is ready; `Err` once the runtime has shut down.
@@ -113,9 +116,22 @@ impl Registration {
         res
     }
 
-    /// Removes the fd from epoll. Call while the fd is still open.
+    /// Removes the fd from epoll and forgets the registration. Call while the fd is still
+    /// open.
+    ///
+    /// # Errors
+    /// `EPOLL_CTL_DEL`'s error, or `InvalidInput` when `fd` is not the fd that was
+    /// registered (it was replaced through `Async::get_mut`): the registration is forgotten
+    /// all the same, and the old fd's epoll entry, if it still exists, reports to nobody.
     pub(crate) fn deregister(&self, fd: BorrowedFd<'_>) -> io::Result<()> {
-        self.handle.deregister(fd, &self.readiness)
+        if fd.as_raw_fd() != self.fd {
+            self.handle.deregister(None, &self.readiness)?;
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the I/O object's fd was replaced after registration; the original fd was not deregistered",
+            ));
+        }
+        self.handle.deregister(Some(fd), &self.readiness)
     }
 }
 

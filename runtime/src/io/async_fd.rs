@@ -84,7 +84,12 @@ impl<T: AsFd> Async<T> {
         self.io.as_ref().expect("the inner I/O object is present until into_inner")
     }
 
-    /// The inner I/O object, mutably. Do not replace its fd.
+    /// The inner I/O object, mutably.
+    ///
+    /// Replacing its fd (swapping the object for another) is memory-safe but leaves the
+    /// new fd unregistered: operations on it wait for events that never come, and
+    /// dropping the `Async` or calling [`into_inner`](Self::into_inner) does not
+    /// deregister the original fd (`into_inner` then reports `InvalidInput`).
     pub fn get_mut(&mut self) -> &mut T {
         self.io.as_mut().expect("the inner I/O object is present until into_inner")
     }
@@ -92,7 +97,8 @@ impl<T: AsFd> Async<T> {
     /// Deregisters the fd and gives the I/O object back (still nonblocking).
     ///
     /// # Errors
-    /// When `epoll_ctl(DEL)` fails; the object is dropped then.
+    /// When `epoll_ctl(DEL)` fails, or `InvalidInput` when the fd was replaced through
+    /// [`get_mut`](Self::get_mut); the object is dropped then.
     pub fn into_inner(mut self) -> io::Result<T> {
         let io = self.io.take().expect("the inner I/O object is present until into_inner");
         self.registration.deregister(io.as_fd())?;
