@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 use crate::sys::epoll::{Epoll, Event, Events};
 use crate::sys::eventfd::EventFd;
 use crate::time::Timers;
-pub(crate) use readiness::{Direction, Readiness, ReadyEvent};
+pub(crate) use readiness::{Direction, Readiness, ReadyEvent, Waiter};
 pub(crate) use registration::Registration;
 
 /// The token of the eventfd: no registration has slot `u32::MAX`.

@@ -76,6 +76,12 @@ pub(crate) struct ReadyEvent {
 }
 
 impl ReadyEvent {
+    /// True when the readiness seen was only final bits (closed): an operation that still
+    /// got `WouldBlock` must wait for a new event rather than retry, or it would spin.
+    pub(crate) fn only_final(&self) -> bool {
+        !self.shutdown && self.ready & !(READ_CLOSED | WRITE_CLOSED) == 0
+    }
+
     /// True when a read may return short with data still queued, so a short transfer
     /// proves nothing: the peer hung up or an error is pending (the closed bits are final
     /// anyway), or TCP urgent data is pending (`EPOLLPRI`; a TCP read stops at the urgent
@@ -86,30 +92,63 @@ impl ReadyEvent {
     }
 }
 
+/// Who waits, as the waker list knows it.
+pub(crate) enum Waiter<'a> {
+    /// The I/O object's poll methods (`poll_read`, `poll_readable`, ...): one entry per
+    /// direction, and the latest poll's waker replaces the one before (tokio's rule for
+    /// `poll_read_ready`). It cannot grow the list.
+    Poll,
+    /// A future (`readable()`, `read_with`, ...): an entry of its own, so that any number
+    /// of tasks can wait on one fd. The id is 0 until the future first registers; the
+    /// future removes its entry when it is dropped ([`Readiness::remove_waiter`]), so the
+    /// list holds at most one entry per live waiting future.
+    Future(&'a mut u64),
+}
+
+/// The id of the [`Waiter::Poll`] entry; futures get ids from 1.
+const POLL_ID: u64 = 0;
+
 /// The wakers waiting for one direction. Nearly always one task waits per direction, so
-/// the first waker needs no allocation; further distinct waiters (two tasks awaiting
+/// the first waker needs no allocation; further waiters (several tasks awaiting
 /// `readable()` on one shared fd) go to `rest`.
 #[derive(Default)]
 struct WakerList {
-    first: Option<Waker>,
-    rest: Vec<Waker>,
+    first: Option<(u64, Waker)>,
+    rest: Vec<(u64, Waker)>,
 }
 
 impl WakerList {
-    fn register(&mut self, waker: &Waker) {
-        match &self.first {
-            None => self.first = Some(waker.clone()),
-            Some(w) if w.will_wake(waker) => {}
-            Some(_) => {
-                if !self.rest.iter().any(|w| w.will_wake(waker)) {
-                    self.rest.push(waker.clone());
-                }
+    /// Records `waker` for `id`; returns the waker it replaced, for the caller to drop
+    /// once the lock is released (dropping a waker may run arbitrary code).
+    #[must_use]
+    fn register(&mut self, id: u64, waker: &Waker) -> Option<Waker> {
+        let existing = match &mut self.first {
+            Some((fid, w)) if *fid == id => Some(w),
+            _ => self.rest.iter_mut().find(|(rid, _)| *rid == id).map(|(_, w)| w),
+        };
+        if let Some(w) = existing {
+            if !w.will_wake(waker) {
+                return Some(std::mem::replace(w, waker.clone()));
             }
+        } else if self.first.is_none() {
+            self.first = Some((id, waker.clone()));
+        } else {
+            self.rest.push((id, waker.clone()));
         }
+        None
     }
 
-    fn take(&mut self) -> (Option<Waker>, Vec<Waker>) {
-        (self.first.take(), std::mem::take(&mut self.rest))
+    fn remove(&mut self, id: u64) -> Option<Waker> {
+        if self.first.as_ref().is_some_and(|(fid, _)| *fid == id) {
+            return self.first.take().map(|(_, w)| w);
+        }
+        let at = self.rest.iter().position(|(rid, _)| *rid == id)?;
+        Some(self.rest.swap_remove(at).1)
+    }
+
+    /// Empties the list, handing the wakers to the caller to drop outside the lock.
+    fn take(&mut self) -> WakerList {
+        std::mem::take(self)
     }
 }
 
@@ -117,6 +156,32 @@ impl WakerList {
 struct Waiters {
     reader: WakerList,
     writer: WakerList,
+    /// The last id given to a future waiter.
+    last_id: u64,
+}
+
+impl Waiters {
+    fn list(&mut self, dir: Direction) -> &mut WakerList {
+        match dir {
+            Direction::Read => &mut self.reader,
+            Direction::Write => &mut self.writer,
+        }
+    }
+
+    #[must_use]
+    fn register(&mut self, dir: Direction, waiter: Waiter<'_>, waker: &Waker) -> Option<Waker> {
+        let id = match waiter {
+            Waiter::Poll => POLL_ID,
+            Waiter::Future(id) => {
+                if *id == POLL_ID {
+                    self.last_id += 1;
+                    *id = self.last_id;
+                }
+                *id
+            }
+        };
+        self.list(dir).register(id, waker)
+    }
 }
 
 /// The readiness state of one registered fd; shared by the driver (which sets it) and the
@@ -192,6 +257,7 @@ impl Readiness {
             let wake_w = ready & WRITE_INTEREST != 0;
             let reader = if wake_r { waiters.reader.first.take() } else { None };
             let writer = if wake_w { waiters.writer.first.take() } else { None };
+            let (reader, writer) = (reader.map(|(_, w)| w), writer.map(|(_, w)| w));
             // Rare: several tasks wait on one direction of one fd.
             let mut rest = Vec::new();
             if wake_r && !waiters.reader.rest.is_empty() {
@@ -210,7 +276,7 @@ impl Readiness {
         if let Some(waker) = writer {
             let _ = catch_unwind(AssertUnwindSafe(|| waker.wake()));
         }
-        for waker in rest {
+        for (_, waker) in rest {
             let _ = catch_unwind(AssertUnwindSafe(|| waker.wake()));
         }
     }
@@ -230,8 +296,13 @@ impl Readiness {
     }
 
     /// Returns the readiness for `dir` if the fd is ready, otherwise registers the task's
-    /// waker for `dir` and returns `Pending`.
-    pub(crate) fn poll_ready(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<ReadyEvent> {
+    /// waker for `dir` as `waiter` and returns `Pending`.
+    pub(crate) fn poll_ready(
+        &self,
+        dir: Direction,
+        cx: &mut Context<'_>,
+        waiter: Waiter<'_>,
+    ) -> Poll<ReadyEvent> {
         // Acquire pairs with the driver's AcqRel update: if we see the bit we see the data.
         if let Some(ev) = self.snapshot(dir, Ordering::Acquire) {
             return Poll::Ready(ev);
@@ -243,11 +314,45 @@ impl Readiness {
         if let Some(ev) = self.snapshot(dir, Ordering::Acquire) {
             return Poll::Ready(ev);
         }
-        match dir {
-            Direction::Read => waiters.reader.register(cx.waker()),
-            Direction::Write => waiters.writer.register(cx.waker()),
-        }
+        let replaced = waiters.register(dir, waiter, cx.waker());
+        drop(waiters);
+        drop(replaced);
         Poll::Pending
+    }
+
+    /// Registers the task's waker for `dir` unless an event arrived since `ev`: for an
+    /// operation that got `WouldBlock` while only final bits (closed) were set, where
+    /// [`poll_ready`](Self::poll_ready) would report ready forever. `Ready` means "an
+    /// event came in between: try again".
+    pub(crate) fn poll_next_event(
+        &self,
+        dir: Direction,
+        cx: &mut Context<'_>,
+        waiter: Waiter<'_>,
+        ev: ReadyEvent,
+    ) -> Poll<()> {
+        let mut waiters = self.waiters.lock().unwrap_or_else(|p| p.into_inner());
+        // Under the lock, as in `poll_ready`: an event sets the tick before it takes the
+        // lock to wake, so it is either seen here or finds the waker.
+        let cur = self.state.load(Ordering::Acquire);
+        if cur & TICK_MASK != ev.tick || cur & SHUTDOWN != 0 {
+            return Poll::Ready(());
+        }
+        let replaced = waiters.register(dir, waiter, cx.waker());
+        drop(waiters);
+        drop(replaced);
+        Poll::Pending
+    }
+
+    /// Removes the entry of a future waiter that is going away (`id` from
+    /// [`Waiter::Future`]; 0, never registered, is a no-op). Its waker is dropped outside
+    /// the lock.
+    pub(crate) fn remove_waiter(&self, dir: Direction, id: u64) {
+        if id == POLL_ID {
+            return;
+        }
+        let removed = self.waiters.lock().unwrap_or_else(|p| p.into_inner()).list(dir).remove(id);
+        drop(removed);
     }
 
     /// Clears the readiness an operation consumed (it got `WouldBlock`), unless a new event
@@ -291,15 +396,15 @@ mod tests {
         let counter = Arc::new(CountWake(Counter::new(0)));
         let waker = Waker::from(counter.clone());
         let mut cx = Context::from_waker(&waker);
-        let Poll::Ready(ev) = r.poll_ready(Direction::Read, &mut cx) else { panic!("ready") };
+        let Poll::Ready(ev) = r.poll_ready(Direction::Read, &mut cx, Waiter::Poll) else { panic!("ready") };
         // The operation ran; before it clears, a new edge arrives.
         r.set_from_event(Events::IN);
         r.clear(ev);
         assert!(r.has(READABLE), "the new edge must survive the stale clear");
-        let Poll::Ready(ev) = r.poll_ready(Direction::Read, &mut cx) else { panic!("ready") };
+        let Poll::Ready(ev) = r.poll_ready(Direction::Read, &mut cx, Waiter::Poll) else { panic!("ready") };
         r.clear(ev);
         assert!(!r.has(READABLE));
-        assert!(r.poll_ready(Direction::Read, &mut cx).is_pending());
+        assert!(r.poll_ready(Direction::Read, &mut cx, Waiter::Poll).is_pending());
         r.set_from_event(Events::IN);
         assert_eq!(counter.0.load(Ordering::SeqCst), 1);
     }
@@ -310,14 +415,14 @@ mod tests {
         let counter = Arc::new(CountWake(Counter::new(0)));
         let waker = Waker::from(counter.clone());
         let mut cx = Context::from_waker(&waker);
-        assert!(r.poll_ready(Direction::Read, &mut cx).is_pending());
-        assert!(r.poll_ready(Direction::Write, &mut cx).is_pending());
+        assert!(r.poll_ready(Direction::Read, &mut cx, Waiter::Poll).is_pending());
+        assert!(r.poll_ready(Direction::Write, &mut cx, Waiter::Poll).is_pending());
         r.set_from_event(Events::HUP | Events::ERR);
         assert_eq!(counter.0.load(Ordering::SeqCst), 2);
-        let Poll::Ready(ev) = r.poll_ready(Direction::Read, &mut cx) else { panic!("ready") };
+        let Poll::Ready(ev) = r.poll_ready(Direction::Read, &mut cx, Waiter::Poll) else { panic!("ready") };
         r.clear(ev);
         assert!(r.has(READ_CLOSED | WRITE_CLOSED));
-        assert!(r.poll_ready(Direction::Write, &mut cx).is_ready());
+        assert!(r.poll_ready(Direction::Write, &mut cx, Waiter::Poll).is_ready());
     }
 
     #[test]
@@ -326,9 +431,16 @@ mod tests {
         let a = Arc::new(CountWake(Counter::new(0)));
         let b = Arc::new(CountWake(Counter::new(0)));
         let (wa, wb) = (Waker::from(a.clone()), Waker::from(b.clone()));
-        assert!(r.poll_ready(Direction::Read, &mut Context::from_waker(&wa)).is_pending());
-        assert!(r.poll_ready(Direction::Read, &mut Context::from_waker(&wb)).is_pending());
-        assert!(r.poll_ready(Direction::Read, &mut Context::from_waker(&wb)).is_pending());
+        let (mut ia, mut ib) = (0, 0);
+        assert!(r
+            .poll_ready(Direction::Read, &mut Context::from_waker(&wa), Waiter::Future(&mut ia))
+            .is_pending());
+        assert!(r
+            .poll_ready(Direction::Read, &mut Context::from_waker(&wb), Waiter::Future(&mut ib))
+            .is_pending());
+        assert!(r
+            .poll_ready(Direction::Read, &mut Context::from_waker(&wb), Waiter::Future(&mut ib))
+            .is_pending());
         r.set_from_event(Events::IN);
         assert_eq!(a.0.load(Ordering::SeqCst), 1);
         assert_eq!(b.0.load(Ordering::SeqCst), 1);
@@ -339,9 +451,64 @@ mod tests {
         let r = Readiness::new(0);
         r.shutdown();
         let waker = futures_task::noop_waker();
-        let Poll::Ready(ev) = r.poll_ready(Direction::Write, &mut Context::from_waker(&waker)) else {
+        let Poll::Ready(ev) = r.poll_ready(Direction::Write, &mut Context::from_waker(&waker), Waiter::Poll)
+        else {
             panic!("ready")
         };
         assert!(ev.shutdown);
+    }
+
+    #[test]
+    fn a_dropped_future_waiter_takes_its_waker_with_it() {
+        let r = Readiness::new(0);
+        let mut ids = Vec::new();
+        for _ in 0..1000 {
+            let counter = Arc::new(CountWake(Counter::new(0)));
+            let waker = Waker::from(counter);
+            let mut id = 0;
+            assert!(r
+                .poll_ready(Direction::Read, &mut Context::from_waker(&waker), Waiter::Future(&mut id))
+                .is_pending());
+            ids.push(id);
+            r.remove_waiter(Direction::Read, id);
+        }
+        let waiters = r.waiters.lock().unwrap();
+        assert!(waiters.reader.first.is_none() && waiters.reader.rest.is_empty());
+        drop(waiters);
+        ids.dedup();
+        assert_eq!(ids.len(), 1000, "each future waiter gets its own id");
+    }
+
+    #[test]
+    fn the_poll_slot_keeps_only_the_latest_waker() {
+        let r = Readiness::new(0);
+        let a = Arc::new(CountWake(Counter::new(0)));
+        let b = Arc::new(CountWake(Counter::new(0)));
+        let (wa, wb) = (Waker::from(a.clone()), Waker::from(b.clone()));
+        assert!(r.poll_ready(Direction::Read, &mut Context::from_waker(&wa), Waiter::Poll).is_pending());
+        assert!(r.poll_ready(Direction::Read, &mut Context::from_waker(&wb), Waiter::Poll).is_pending());
+        r.set_from_event(Events::IN);
+        assert_eq!(a.0.load(Ordering::SeqCst), 0);
+        assert_eq!(b.0.load(Ordering::SeqCst), 1);
+        drop(wa);
+        assert_eq!(Arc::strong_count(&a), 1, "the replaced waker was dropped");
+    }
+
+    #[test]
+    fn only_final_bits_wait_for_the_next_event() {
+        let r = Readiness::new(0);
+        r.set_from_event(Events::RDHUP);
+        let counter = Arc::new(CountWake(Counter::new(0)));
+        let waker = Waker::from(counter.clone());
+        let mut cx = Context::from_waker(&waker);
+        let Poll::Ready(ev) = r.poll_ready(Direction::Read, &mut cx, Waiter::Poll) else { panic!("ready") };
+        assert!(ev.only_final());
+        assert!(r.poll_next_event(Direction::Read, &mut cx, Waiter::Poll, ev).is_pending());
+        r.set_from_event(Events::IN);
+        assert_eq!(counter.0.load(Ordering::SeqCst), 1);
+        // An event between the snapshot and the wait is not slept through.
+        let Poll::Ready(ev) = r.poll_ready(Direction::Read, &mut cx, Waiter::Poll) else { panic!("ready") };
+        r.set_from_event(Events::IN);
+        assert!(r.poll_next_event(Direction::Read, &mut cx, Waiter::Poll, ev).is_ready());
     }
 }

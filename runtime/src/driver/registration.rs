@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 
 use crate::runtime::coop;
 
-use super::{shutdown_error, Direction, Handle, Readiness, ReadyEvent};
+use super::{shutdown_error, Direction, Handle, Readiness, ReadyEvent, Waiter};
 
 /// One fd's membership in a driver. Dropping it does *not* deregister (the fd may be
 /// gone by then); the owner calls [`Registration::deregister`] while the fd is open.
@@ -26,8 +26,13 @@ impl Registration {
     }
 
     /// Waits until `dir` is ready; `Err` once the runtime has shut down.
-    pub(crate) fn poll_ready(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<io::Result<ReadyEvent>> {
-        match self.readiness.poll_ready(dir, cx) {
+    pub(crate) fn poll_ready(
+        &self,
+        dir: Direction,
+        cx: &mut Context<'_>,
+        waiter: Waiter<'_>,
+    ) -> Poll<io::Result<ReadyEvent>> {
+        match self.readiness.poll_ready(dir, cx, waiter) {
             Poll::Ready(ev) if ev.shutdown => Poll::Ready(Err(shutdown_error())),
             Poll::Ready(ev) => Poll::Ready(Ok(ev)),
             Poll::Pending => Poll::Pending,
@@ -39,30 +44,20 @@ impl Registration {
         self.readiness.clear(ev);
     }
 
+    /// A waiter entry for one future, removed when the guard is dropped.
+    pub(crate) fn waiter(&self, dir: Direction) -> WaiterGuard<'_> {
+        WaiterGuard { readiness: &self.readiness, dir, id: 0 }
+    }
+
     /// Runs `op` whenever `dir` is ready, until it returns anything but `WouldBlock`.
     pub(crate) fn poll_io<R>(
         &self,
         dir: Direction,
         cx: &mut Context<'_>,
-        mut op: impl FnMut() -> io::Result<R>,
+        waiter: Option<&mut WaiterGuard<'_>>,
+        op: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        if coop::poll_proceed(cx).is_pending() {
-            return Poll::Pending;
-        }
-        loop {
-            let ev = match self.poll_ready(dir, cx) {
-                Poll::Ready(Ok(ev)) => ev,
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                Poll::Pending => return Poll::Pending,
-            };
-            match op() {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear(ev),
-                res => {
-                    coop::spend();
-                    return Poll::Ready(res);
-                }
-            }
-        }
+        self.poll_transfer(dir, cx, waiter, |_| false, op)
     }
 
     /// Like [`poll_io`](Self::poll_io) for stream reads and writes, where `op` returns a
@@ -74,20 +69,48 @@ impl Registration {
         dir: Direction,
         cx: &mut Context<'_>,
         len: usize,
-        mut op: impl FnMut() -> io::Result<usize>,
+        op: impl FnMut() -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
+        self.poll_transfer(dir, cx, None, |&n| n > 0 && n < len, op)
+    }
+
+    /// The retry loop behind `poll_io` (no transfer is short) and `poll_stream_io`.
+    ///
+    /// It ends on every path: an operation that completes, `Pending` with the waker
+    /// registered, or — when the only readiness left is final (a closed bit, which `clear`
+    /// keeps) and the operation still says `WouldBlock` — a wait for the *next* event
+    /// instead of another try (a UDP socket after `shutdown(Read)` reports RDHUP while
+    /// `recv` says EAGAIN; `tests/udp_recv_after_shutdown.rs`).
+    fn poll_transfer<R>(
+        &self,
+        dir: Direction,
+        cx: &mut Context<'_>,
+        mut waiter: Option<&mut WaiterGuard<'_>>,
+        is_short: impl Fn(&R) -> bool,
+        mut op: impl FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
         if coop::poll_proceed(cx).is_pending() {
             return Poll::Pending;
         }
         loop {
-            let ev = match self.poll_ready(dir, cx) {
+            let as_waiter = waiter.as_deref_mut().map_or(Waiter::Poll, |w| Waiter::Future(&mut w.id));
+            let ev = match self.poll_ready(dir, cx, as_waiter) {
                 Poll::Ready(Ok(ev)) => ev,
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Pending => return Poll::Pending,
             };
             match op() {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear(ev),
-                Ok(n) if n > 0 && n < len && !ev.ends_reads_early() => {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.clear(ev);
+                    if ev.only_final() {
+                        let as_waiter =
+                            waiter.as_deref_mut().map_or(Waiter::Poll, |w| Waiter::Future(&mut w.id));
+                        if self.readiness.poll_next_event(dir, cx, as_waiter, ev).is_pending() {
+                            return Poll::Pending;
+                        }
+                    }
+                }
+                Ok(n) if is_short(&n) && !ev.ends_reads_early() => {
                     self.clear(ev);
                     coop::spend();
                     return Poll::Ready(Ok(n));
@@ -132,6 +155,33 @@ impl Registration {
             ));
         }
         self.handle.deregister(Some(fd), &self.readiness)
+    }
+}
+
+/// A future's entry in a registration's waker list: the future holds it while it waits
+/// and drops it when it completes or is dropped, taking its waker out of the list, so
+/// that timed-out waiters on a shared, idle fd cannot pile up (`tests/io_waiters_bounded.rs`).
+pub(crate) struct WaiterGuard<'a> {
+    readiness: &'a Arc<Readiness>,
+    dir: Direction,
+    /// 0 until the first registration.
+    id: u64,
+}
+
+impl WaiterGuard<'_> {
+    /// Polls for readiness as this waiter (for `readable()`/`writable()`).
+    pub(crate) fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.readiness.poll_ready(self.dir, cx, Waiter::Future(&mut self.id)) {
+            Poll::Ready(ev) if ev.shutdown => Poll::Ready(Err(shutdown_error())),
+            Poll::Ready(_) => Poll::Ready(Ok(())),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl Drop for WaiterGuard<'_> {
+    fn drop(&mut self) {
+        self.readiness.remove_waiter(self.dir, self.id);
     }
 }
 

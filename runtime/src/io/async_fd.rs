@@ -5,7 +5,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::driver::{Direction, Registration};
+use crate::driver::{Direction, Registration, Waiter};
 use crate::runtime::context;
 
 /// An I/O object on a nonblocking file descriptor, woken by crest's edge-triggered driver.
@@ -110,7 +110,8 @@ impl<T: AsFd> Async<T> {
     /// # Errors
     /// When the runtime has shut down.
     pub async fn readable(&self) -> io::Result<()> {
-        std::future::poll_fn(|cx| self.poll_readable(cx)).await
+        let mut waiter = self.registration.waiter(Direction::Read);
+        std::future::poll_fn(|cx| waiter.poll_ready(cx)).await
     }
 
     /// Waits until the fd is writable (or the peer is gone, or an error is pending).
@@ -118,17 +119,23 @@ impl<T: AsFd> Async<T> {
     /// # Errors
     /// When the runtime has shut down.
     pub async fn writable(&self) -> io::Result<()> {
-        std::future::poll_fn(|cx| self.poll_writable(cx)).await
+        let mut waiter = self.registration.waiter(Direction::Write);
+        std::future::poll_fn(|cx| waiter.poll_ready(cx)).await
     }
 
     /// Polls for readability, registering the task's waker if not ready.
+    ///
+    /// The poll methods of one direction share one waker slot: only the waker of the
+    /// latest call is woken (as with tokio's `poll_read_ready`). Tasks that wait on one fd
+    /// together use [`readable`](Self::readable), which gives each its own entry.
     pub fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.registration.poll_ready(Direction::Read, cx).map_ok(|_| ())
+        self.registration.poll_ready(Direction::Read, cx, Waiter::Poll).map_ok(|_| ())
     }
 
-    /// Polls for writability, registering the task's waker if not ready.
+    /// Polls for writability, registering the task's waker if not ready; the same
+    /// one-slot rule as [`poll_readable`](Self::poll_readable).
     pub fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.registration.poll_ready(Direction::Write, cx).map_ok(|_| ())
+        self.registration.poll_ready(Direction::Write, cx, Waiter::Poll).map_ok(|_| ())
     }
 
     /// Runs `op` until it returns anything but `WouldBlock`, waiting for readability
@@ -154,7 +161,12 @@ impl<T: AsFd> Async<T> {
     /// # Errors
     /// Whatever `op` returns other than `WouldBlock`.
     pub async fn read_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
-        std::future::poll_fn(|cx| self.poll_read_with(cx, &mut op)).await
+        let io = self.get_ref();
+        let mut waiter = self.registration.waiter(Direction::Read);
+        std::future::poll_fn(|cx| {
+            self.registration.poll_io(Direction::Read, cx, Some(&mut waiter), || op(io))
+        })
+        .await
     }
 
     /// Runs `op` until it returns anything but `WouldBlock`, waiting for writability
@@ -163,7 +175,12 @@ impl<T: AsFd> Async<T> {
     /// # Errors
     /// Whatever `op` returns other than `WouldBlock`.
     pub async fn write_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
-        std::future::poll_fn(|cx| self.poll_write_with(cx, &mut op)).await
+        let io = self.get_ref();
+        let mut waiter = self.registration.waiter(Direction::Write);
+        std::future::poll_fn(|cx| {
+            self.registration.poll_io(Direction::Write, cx, Some(&mut waiter), || op(io))
+        })
+        .await
     }
 
     /// The poll form of [`read_with`](Self::read_with).
@@ -173,7 +190,7 @@ impl<T: AsFd> Async<T> {
         mut op: impl FnMut(&T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
         let io = self.get_ref();
-        self.registration.poll_io(Direction::Read, cx, || op(io))
+        self.registration.poll_io(Direction::Read, cx, None, || op(io))
     }
 
     /// The poll form of [`write_with`](Self::write_with).
@@ -183,7 +200,7 @@ impl<T: AsFd> Async<T> {
         mut op: impl FnMut(&T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
         let io = self.get_ref();
-        self.registration.poll_io(Direction::Write, cx, || op(io))
+        self.registration.poll_io(Direction::Write, cx, None, || op(io))
     }
 
     /// Runs `op` once if the fd is known readable, without waiting: `WouldBlock` at once

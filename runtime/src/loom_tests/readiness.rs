@@ -9,7 +9,7 @@ use ::loom::sync::Mutex;
 use ::loom::thread;
 
 use super::{model, CountWaker};
-use crate::driver::{Direction, Readiness};
+use crate::driver::{Direction, Readiness, Waiter};
 use crate::sys::epoll::Events;
 
 /// Data arrives (and the driver reports its edge) while a reader polls readiness, finds its
@@ -30,7 +30,7 @@ fn edge_between_poll_and_clear_is_never_lost() {
             let (readiness, queued) = (readiness.clone(), queued.clone());
             let waker = Waker::from(woken.clone());
             thread::spawn(move || loop {
-                match readiness.poll_ready(Direction::Read, &mut Context::from_waker(&waker)) {
+                match readiness.poll_ready(Direction::Read, &mut Context::from_waker(&waker), Waiter::Poll) {
                     Poll::Pending => return false,
                     Poll::Ready(ev) => {
                         if std::mem::take(&mut *queued.lock().unwrap()) {
@@ -70,7 +70,7 @@ fn shutdown_wakes_or_is_seen() {
             let readiness = readiness.clone();
             let waker = Waker::from(woken.clone());
             thread::spawn(move || {
-                match readiness.poll_ready(Direction::Write, &mut Context::from_waker(&waker)) {
+                match readiness.poll_ready(Direction::Write, &mut Context::from_waker(&waker), Waiter::Poll) {
                     Poll::Ready(ev) => ev.shutdown,
                     Poll::Pending => false,
                 }
