@@ -74,6 +74,13 @@ struct State {
     next_id: usize,
 }
 
+std::thread_local! {
+    /// The pool whose thread this is (null elsewhere): shutdown called on one of the
+    /// pool's own threads (the last `Runtime` dropped inside `spawn_blocking`) must not
+    /// wait for itself.
+    static CURRENT_POOL: std::cell::Cell<*const Pool> = const { std::cell::Cell::new(std::ptr::null()) };
+}
+
 struct BlockingSchedule {
     pool: Arc<Pool>,
 }
@@ -194,9 +201,12 @@ impl Spawner {
         for task in queued {
             task.0.shutdown();
         }
+        // On one of our own threads, that thread is still counted: it leaves the count
+        // when its closure returns, after this shutdown.
+        let me = usize::from(CURRENT_POOL.with(|p| std::ptr::eq(p.get(), Arc::as_ptr(&self.pool))));
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         let mut state = self.pool.lock();
-        while state.num_threads > 0 {
+        while state.num_threads > me {
             match deadline {
                 None => state = self.pool.exited.wait(state).unwrap_or_else(|p| p.into_inner()),
                 Some(deadline) => {
@@ -216,10 +226,11 @@ impl Spawner {
         // Join the threads that have returned, so none is left behind; a thread still
         // running a closure past the timeout is detached.
         let threads = std::mem::take(&mut state.threads);
-        let all_done = state.num_threads == 0;
+        let all_done = state.num_threads == me;
         drop(state);
+        let this_thread = std::thread::current().id();
         for t in threads {
-            if all_done || t.is_finished() {
+            if t.thread().id() != this_thread && (all_done || t.is_finished()) {
                 let _ = t.join();
             }
         }
@@ -237,6 +248,7 @@ impl Pool {
         }
         let _current = context::set_current(&handle);
         drop(handle);
+        CURRENT_POOL.with(|p| p.set(Arc::as_ptr(&self)));
         let mut state = self.lock();
         'outer: loop {
             while let Some(task) = state.queue.pop_front() {
@@ -270,8 +282,7 @@ impl Pool {
             }
         }
         state.num_threads -= 1;
-        if state.num_threads == 0 {
-            self.exited.notify_all();
-        }
+        // Shutdown may wait for all threads but its own: tell it each time one leaves.
+        self.exited.notify_all();
     }
 }
