@@ -37,6 +37,9 @@ pub(crate) use registration::Registration;
 
 /// The token of the eventfd: no registration has slot `u32::MAX`.
 const WAKE_TOKEN: u64 = u32::MAX as u64;
+/// How long a turn sleeps once epoll has failed: the most a timer or a wake from another
+/// thread is late on such a runtime.
+const FAILED_WAIT: Duration = Duration::from_millis(10);
 /// How many events one `epoll_wait` returns at most; the buffer is allocated once.
 const EVENT_CAPACITY: usize = 1024;
 
@@ -53,6 +56,8 @@ pub(crate) struct Handle {
     waker: EventFd,
     registrations: Mutex<RegistrationSet>,
     pub(crate) timers: Timers,
+    /// Why epoll failed, once it has: every I/O error after that names the cause.
+    failure: std::sync::OnceLock<String>,
 }
 
 /// Every live registration, found by the slot its token names (module docs, "Why a token
@@ -100,6 +105,7 @@ impl Driver {
             waker,
             registrations: Mutex::new(RegistrationSet::default()),
             timers: Timers::new(),
+            failure: std::sync::OnceLock::new(),
         });
         Ok(Driver { handle, events: Vec::with_capacity(EVENT_CAPACITY), dispatch: Vec::new() })
     }
@@ -121,9 +127,15 @@ impl Driver {
                 Some(timeout.map_or(until, |t| t.min(until)))
             }
         };
-        match handle.epoll.wait(&mut self.events, timeout) {
-            Ok(_) => {}
-            Err(e) => return Err(e),
+        if let Err(e) = handle.epoll.wait(&mut self.events, timeout) {
+            // epoll itself failed (EINTR is retried inside, and a refused `epoll_pwait2`
+            // falls back to `epoll_wait`): this runtime can do no I/O any more. Fail every
+            // I/O object with the cause, then wait without epoll so that timers still fire
+            // and a failing wait never becomes a busy loop (`tests/rt_epoll_refused.rs`).
+            handle.fail(&e);
+            std::thread::sleep(timeout.map_or(FAILED_WAIT, |t| t.min(FAILED_WAIT)));
+            handle.timers.process(Instant::now());
+            return Err(e);
         }
         // Resolve tokens under the lock, wake outside it: a waker may run any code,
         // including code that registers or drops an I/O object.
@@ -168,7 +180,7 @@ impl Handle {
         let (readiness, token) = {
             let mut set = self.lock_registrations();
             if set.shutdown {
-                return Err(shutdown_error());
+                return Err(self.shutdown_error());
             }
             let index = match set.free.pop() {
                 Some(index) => index,
@@ -227,7 +239,30 @@ impl Handle {
         drop(held);
     }
 
-    fn shutdown(&self) {
+    /// Records that epoll failed with `error` and shuts the I/O side down (once); timers
+    /// go on, driven by the failed turn's sleep.
+    fn fail(&self, error: &io::Error) {
+        let _ = self.failure.set(format!("epoll_wait failed: {error}"));
+        self.shutdown_io();
+    }
+
+    /// The error every I/O operation returns once this driver has shut down (or failed).
+    pub(crate) fn shutdown_error(&self) -> io::Error {
+        match self.failure.get() {
+            Some(cause) => io::Error::other(format!("the crest runtime's I/O driver stopped: {cause}")),
+            None => io::Error::other("the crest runtime this I/O object belongs to has shut down"),
+        }
+    }
+
+    /// Wakes every registered I/O object with a "runtime shut down" error, refuses new
+    /// registrations and stops the timers. Idempotent.
+    pub(crate) fn shutdown(&self) {
+        self.shutdown_io();
+        self.timers.shutdown();
+    }
+
+    /// The I/O half of [`shutdown`](Self::shutdown); timers keep working.
+    fn shutdown_io(&self) {
         let live: Vec<Arc<Readiness>> = {
             let mut set = self.lock_registrations();
             if std::mem::replace(&mut set.shutdown, true) {
@@ -238,11 +273,5 @@ impl Handle {
         for r in live {
             r.shutdown();
         }
-        self.timers.shutdown();
     }
-}
-
-/// The error every I/O operation returns once its runtime has shut down.
-pub(crate) fn shutdown_error() -> io::Error {
-    io::Error::other("the crest runtime this I/O object belongs to has shut down")
 }

@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 
 use crate::runtime::coop;
 
-use super::{shutdown_error, Direction, Handle, Readiness, ReadyEvent, Waiter};
+use super::{Direction, Handle, Readiness, ReadyEvent, Waiter};
 
 /// One fd's membership in a driver. Dropping it does *not* deregister (the fd may be
 /// gone by then); the owner calls [`Registration::deregister`] while the fd is open.
@@ -33,7 +33,7 @@ impl Registration {
         waiter: Waiter<'_>,
     ) -> Poll<io::Result<ReadyEvent>> {
         match self.readiness.poll_ready(dir, cx, waiter) {
-            Poll::Ready(ev) if ev.shutdown => Poll::Ready(Err(shutdown_error())),
+            Poll::Ready(ev) if ev.shutdown => Poll::Ready(Err(self.handle.shutdown_error())),
             Poll::Ready(ev) => Poll::Ready(Ok(ev)),
             Poll::Pending => Poll::Pending,
         }
@@ -46,7 +46,7 @@ impl Registration {
 
     /// A waiter entry for one future, removed when the guard is dropped.
     pub(crate) fn waiter(&self, dir: Direction) -> WaiterGuard<'_> {
-        WaiterGuard { readiness: &self.readiness, dir, id: 0 }
+        WaiterGuard { handle: &self.handle, readiness: &self.readiness, dir, id: 0 }
     }
 
     /// Runs `op` whenever `dir` is ready, until it returns anything but `WouldBlock`.
@@ -130,7 +130,7 @@ impl Registration {
             return Err(io::ErrorKind::WouldBlock.into());
         };
         if ev.shutdown {
-            return Err(shutdown_error());
+            return Err(self.handle.shutdown_error());
         }
         let res = op();
         if matches!(&res, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
@@ -162,6 +162,7 @@ impl Registration {
 /// and drops it when it completes or is dropped, taking its waker out of the list, so
 /// that timed-out waiters on a shared, idle fd cannot pile up (`tests/io_waiters_bounded.rs`).
 pub(crate) struct WaiterGuard<'a> {
+    handle: &'a Handle,
     readiness: &'a Arc<Readiness>,
     dir: Direction,
     /// 0 until the first registration.
@@ -172,7 +173,7 @@ impl WaiterGuard<'_> {
     /// Polls for readiness as this waiter (for `readable()`/`writable()`).
     pub(crate) fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.readiness.poll_ready(self.dir, cx, Waiter::Future(&mut self.id)) {
-            Poll::Ready(ev) if ev.shutdown => Poll::Ready(Err(shutdown_error())),
+            Poll::Ready(ev) if ev.shutdown => Poll::Ready(Err(self.handle.shutdown_error())),
             Poll::Ready(_) => Poll::Ready(Ok(())),
             Poll::Pending => Poll::Pending,
         }

@@ -33,7 +33,7 @@ use std::fmt;
 use std::io;
 use std::ops::{BitAnd, BitOr, BitOrAssign, Sub};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
 /// A set of epoll event flags (`EPOLLIN`, `EPOLLET`, ...).
@@ -215,7 +215,9 @@ const PWAIT2_NO: u8 = 2;
 #[derive(Debug)]
 pub struct Epoll {
     fd: OwnedFd,
-    precise: bool,
+    /// Whether `wait` uses `epoll_pwait2`; cleared for good when the kernel (or a seccomp
+    /// policy) refuses it at run time.
+    precise: AtomicBool,
 }
 
 impl Epoll {
@@ -228,8 +230,8 @@ impl Epoll {
         let raw = syscall!(epoll_create1(libc::EPOLL_CLOEXEC))?;
         // SAFETY: `raw` is a fresh descriptor that nothing else owns.
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-        let mut epoll = Epoll { fd, precise: false };
-        epoll.precise = epoll.probe_pwait2();
+        let epoll = Epoll { fd, precise: AtomicBool::new(false) };
+        epoll.precise.store(epoll.probe_pwait2(), Ordering::Relaxed);
         Ok(epoll)
     }
 
@@ -237,14 +239,14 @@ impl Epoll {
     /// precision (`epoll_pwait2`, Linux 5.11+); false when it rounds them up to whole
     /// milliseconds for `epoll_wait`.
     pub fn precise_timeouts(&self) -> bool {
-        self.precise
+        self.precise.load(Ordering::Relaxed)
     }
 
     /// Chooses between `epoll_pwait2` and the millisecond `epoll_wait` fallback. Asking for
     /// precision on a kernel without `epoll_pwait2` keeps the fallback. Used to test the
     /// fallback on kernels that have both.
     pub fn set_precise_timeouts(&mut self, precise: bool) {
-        self.precise = precise && PWAIT2.load(Ordering::Relaxed) == PWAIT2_YES;
+        self.precise.store(precise && PWAIT2.load(Ordering::Relaxed) == PWAIT2_YES, Ordering::Relaxed);
     }
 
     fn probe_pwait2(&self) -> bool {
@@ -267,7 +269,10 @@ impl Epoll {
                 0 as libc::size_t,
             )
         };
-        let yes = res >= 0 || io::Error::last_os_error().raw_os_error() != Some(libc::ENOSYS);
+        // Any failure means "do not use it": ENOSYS on old kernels, but also EPERM (or
+        // anything else) from a seccomp policy that refuses the call, where taking the
+        // error for "it works" would make every wait fail.
+        let yes = res >= 0;
         PWAIT2.store(if yes { PWAIT2_YES } else { PWAIT2_NO }, Ordering::Relaxed);
         yes
     }
@@ -349,7 +354,40 @@ impl Epoll {
         max: libc::c_int,
         timeout: Option<Duration>,
     ) -> io::Result<usize> {
-        let res = if self.precise {
+        if self.precise.load(Ordering::Relaxed) {
+            match self.pwait2_once(buf, max, timeout) {
+                // Refused at run time (a seccomp policy installed after the probe, or one
+                // that answers differently for real calls): fall back for good.
+                Err(e) if matches!(e.raw_os_error(), Some(libc::EPERM | libc::ENOSYS)) => {
+                    self.precise.store(false, Ordering::Relaxed);
+                }
+                res => return res,
+            }
+        }
+        let ms = match timeout {
+            None => -1,
+            Some(d) => {
+                // Round up: a 1ns timeout must not become a busy poll.
+                let ms = d.as_nanos().div_ceil(1_000_000);
+                libc::c_int::try_from(ms).unwrap_or(libc::c_int::MAX)
+            }
+        };
+        // SAFETY: `buf` has room for `max` events.
+        let res = unsafe { libc::epoll_wait(self.fd.as_raw_fd(), buf, max, ms) };
+        if res < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(res as usize)
+        }
+    }
+
+    fn pwait2_once(
+        &self,
+        buf: *mut libc::epoll_event,
+        max: libc::c_int,
+        timeout: Option<Duration>,
+    ) -> io::Result<usize> {
+        let res = {
             let ts = timeout.map(|d| libc::timespec {
                 tv_sec: libc::time_t::try_from(d.as_secs()).unwrap_or(libc::time_t::MAX),
                 tv_nsec: d.subsec_nanos() as libc::c_long,
@@ -368,17 +406,6 @@ impl Epoll {
                     0 as libc::size_t,
                 )
             }
-        } else {
-            let ms = match timeout {
-                None => -1,
-                Some(d) => {
-                    // Round up: a 1ns timeout must not become a busy poll.
-                    let ms = d.as_nanos().div_ceil(1_000_000);
-                    libc::c_int::try_from(ms).unwrap_or(libc::c_int::MAX)
-                }
-            };
-            // SAFETY: `buf` has room for `max` events.
-            unsafe { libc::epoll_wait(self.fd.as_raw_fd(), buf, max, ms) as libc::c_long }
         };
         if res < 0 {
             Err(io::Error::last_os_error())

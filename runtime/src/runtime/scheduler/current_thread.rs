@@ -215,11 +215,14 @@ impl Handle {
             }
             None => {
                 // Driven elsewhere right now (a Handle::block_on on another thread): cancel
-                // what is idle; the driving thread sees the rest cancelled when it yields.
+                // what is idle and fail every I/O object, so that the driving thread's own
+                // future cannot wait for an event that will never come. That thread
+                // empties its queues when it gives the core back (`CoreGuard::drop`).
                 me.owned.close_and_shutdown_all();
                 while let Some(task) = me.inject.pop() {
                     drop(task);
                 }
+                me.driver.shutdown();
             }
         }
     }
@@ -419,6 +422,13 @@ impl<'a> CoreGuard<'a> {
 
 impl Drop for CoreGuard<'_> {
     fn drop(&mut self) {
+        if self.core.is_some() && self.handle.is_shutdown.load(Ordering::Acquire) {
+            // The runtime was shut down while this thread drove it: what is still queued
+            // here would keep the handle alive through its tasks (a cycle). Cancel and
+            // drop it while the core is still current.
+            self.handle.owned.close_and_shutdown_all();
+            self.drain_queues();
+        }
         let _ = CURRENT_CORE.try_with(|c| c.set(self.prev));
         if let Some(core) = self.core.take() {
             *self.handle.core.lock().unwrap_or_else(|p| p.into_inner()) = Some(core);
