@@ -3,7 +3,7 @@
 //!
 //! Each `tests/ui/*.rs` must fail to compile with exactly the checked-in `.stderr`. After a
 //! deliberate change to a message, regenerate them with `TRYBUILD=overwrite cargo test --test
-//! macros_ui` and read the diff.
+//! macros_ui -p crest-macros` and read the diff.
 
 #[test]
 fn misuse_is_a_compile_error() {
