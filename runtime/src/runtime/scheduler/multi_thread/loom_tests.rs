@@ -29,7 +29,7 @@ use std::task::Poll;
 
 use super::idle::Idle;
 use super::inject::Inject;
-use super::park::Parker;
+use super::park::{DriverWatch, Parker};
 use super::queue::{LocalQueue, CAPACITY};
 use crate::loom::sync::TryMutex;
 use crate::loom_tests::{model, FakeDriver, FakeEventFd};
@@ -41,9 +41,13 @@ use ::loom::thread;
 /// A worker waits until `work` is set, parking in between. Returns when it is set; an
 /// unpark that is lost leaves it parked forever, which loom reports as a deadlock.
 fn park_until(parker: &Parker, driver: &TryMutex<FakeDriver>, work: &AtomicBool) {
+    // Each model has one worker per driver, or (two_workers_share_the_driver) unparks each
+    // worker itself: no kick is needed for a worker to come back, so a watch of its own is
+    // enough here. The Pool models share one, with the kicks (`Worker::park`).
+    let watch = DriverWatch::new();
     // Relaxed: the parker's own Acquire must make the work visible.
     while !work.load(Ordering::Relaxed) {
-        parker.park(driver);
+        parker.park(driver, &watch, || {});
     }
 }
 
@@ -125,6 +129,7 @@ struct Pool {
     queues: Box<[LocalQueue]>,
     inject: Inject,
     driver: TryMutex<FakeDriver>,
+    watch: DriverWatch,
     eventfd: Arc<FakeEventFd>,
     is_shutdown: AtomicBool,
     /// See the module docs: the happens-before edges of the crossbeam queues.
@@ -165,6 +170,7 @@ impl Pool {
             inject: Inject::new(),
             eventfd: driver.eventfd.clone(),
             driver: TryMutex::new(driver),
+            watch: DriverWatch::new(),
             is_shutdown: AtomicBool::new(false),
             queue_edges: AtomicUsize::new(0),
         })
@@ -190,6 +196,13 @@ impl Pool {
     }
 
     /// `Handle::notify_parked`.
+    /// `Handle::kick_sleepers`.
+    fn kick_sleepers(&self) {
+        for parker in self.parkers.iter() {
+            parker.kick();
+        }
+    }
+
     fn notify_parked(&self) {
         if let Some(index) = self.idle.worker_to_notify() {
             self.parkers[index].unpark(&self.eventfd);
@@ -314,7 +327,7 @@ impl Worker {
         }
         let queue = &pool.queues[self.index];
         loop {
-            let _woken = pool.parkers[self.index].park(&pool.driver);
+            let _woken = pool.parkers[self.index].park(&pool.driver, &pool.watch, || pool.kick_sleepers());
             if pool.is_shutdown.load(Ordering::Acquire) {
                 return;
             }

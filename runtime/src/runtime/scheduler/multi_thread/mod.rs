@@ -31,7 +31,7 @@ use crate::driver::{self, Driver};
 use crate::task::{self, JoinHandle, Notified, OwnedTasks, Schedule, Task};
 use idle::Idle;
 use inject::Inject;
-use park::Parker;
+use park::{DriverWatch, Parker};
 use queue::LocalQueue;
 
 /// Scheduler settings.
@@ -59,6 +59,8 @@ pub(crate) struct Handle {
     /// The driver; whoever holds the lock may wait in it. A `TryMutex` (std's `Mutex`
     /// outside the loom models, see `crate::loom`) because `Parker::park` try-locks it.
     driver_lock: crate::loom::sync::TryMutex<Driver>,
+    /// Whether a worker waits in the driver (`park.rs`).
+    watch: DriverWatch,
     is_shutdown: AtomicBool,
     workers: Mutex<Vec<std::thread::JoinHandle<()>>>,
     pub(crate) driver: Arc<driver::Handle>,
@@ -83,6 +85,7 @@ impl Handle {
             idle: Idle::new(n),
             driver: driver.handle().clone(),
             driver_lock: crate::loom::sync::TryMutex::new(driver),
+            watch: DriverWatch::new(),
             is_shutdown: AtomicBool::new(false),
             workers: Mutex::new(Vec::with_capacity(n)),
             blocking,
@@ -179,6 +182,14 @@ impl Handle {
             drop(task);
         }
         me.driver_lock.lock().unwrap_or_else(|p| p.into_inner()).shutdown();
+    }
+
+    /// After a worker left the driver: wakes the workers that sleep without a timeout, so
+    /// that one of them takes the driver over should the leaver block (`park.rs`).
+    fn kick_sleepers(&self) {
+        for remote in self.remotes.iter() {
+            remote.parker.kick();
+        }
     }
 
     /// Wakes one parked worker if new work needs one.

@@ -2,22 +2,30 @@
 //!
 //! ```text
 //! EMPTY --(driver free)--> PARKED_DRIVER --(epoll returns)--> EMPTY
-//! EMPTY --(driver held)--> PARKED_CONDVAR --(notified / re-check)--> EMPTY
+//! EMPTY --(driver held)--> PARKED_CONDVAR --(notified / re-check / kicked)--> EMPTY
 //! unpark: swap(NOTIFIED); PARKED_DRIVER -> write the eventfd; PARKED_CONDVAR -> notify
 //! ```
 //!
-//! At most one worker waits in `epoll_wait` (the one holding the driver's lock). A worker
-//! parked on the condition variable wakes after a re-check period to see whether the
-//! driver is unattended — its holder may have left it to run a task that blocks the
-//! thread — and takes it over if so. The period starts at [`RECHECK`] (10 ms) and doubles
-//! while nothing happens, up to [`RECHECK_MAX`] (160 ms); it falls back to 10 ms once the
-//! worker is notified or runs a task. So a blocked worker freezes I/O for the others for at
-//! most 10 ms on a busy runtime and 160 ms right after a long idle spell, and an idle
-//! runtime costs about 6 short wakeups per second per condvar-parked worker.
+//! At most one worker waits in `epoll_wait` (the one holding the driver's lock). The driver
+//! is *attended* while it does, and *unattended* otherwise: its last holder may have left it
+//! to run a task that blocks the thread, and then a worker parked on the condition variable
+//! must take it over, or I/O freezes for every task. So a condvar-parked worker sleeps with
+//! a timeout (the re-check period, [`RECHECK`] = 10 ms doubling up to [`RECHECK_MAX`] =
+//! 160 ms while nothing happens) only while the driver is unattended or has just changed
+//! hands; once it has seen the same holder wait in the driver across one whole period (the
+//! runtime is idle), it sleeps without a timeout, so an idle runtime makes no wakeups at
+//! all. The holder, on leaving the driver, first marks it unattended and then *kicks* every
+//! worker that sleeps without a timeout ([`Parker::kick`]); a kicked worker tries the
+//! driver at once. [`DriverWatch`] is the word that says which state the driver is in; a
+//! sleeper publishes "untimed" before its last look at that word, and the holder publishes
+//! "unattended" before it looks for untimed sleepers (both `SeqCst`), so one of the two
+//! always sees the other: no worker sleeps without a timeout while the driver is
+//! unattended. A blocked worker thus freezes I/O for the others for at most one re-check
+//! period (10 ms after a kick, 160 ms at worst).
 
 use std::time::Duration;
 
-use crate::loom::sync::atomic::{AtomicUsize, Ordering};
+use crate::loom::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use crate::loom::sync::{Condvar, Mutex, TryMutex};
 use crate::runtime::park::{Turn, Unpark};
 
@@ -25,6 +33,13 @@ const EMPTY: usize = 0;
 const PARKED_CONDVAR: usize = 1;
 const PARKED_DRIVER: usize = 2;
 const NOTIFIED: usize = 3;
+
+/// `Parker::untimed`: the worker sleeps on its condvar with a timeout (or not at all).
+const TIMED: u8 = 0;
+/// It sleeps without a timeout: the driver was attended by one holder for a whole period.
+const UNTIMED: u8 = 1;
+/// The driver's holder left it while this worker slept without a timeout.
+const KICKED: u8 = 2;
 
 /// How often a condvar-parked worker checks whether the driver needs a new holder.
 pub(super) const RECHECK: Duration = Duration::from_millis(10);
@@ -35,6 +50,23 @@ pub(super) struct Parker {
     state: AtomicUsize,
     lock: Mutex<()>,
     condvar: Condvar,
+    /// TIMED, UNTIMED or KICKED: how this worker sleeps on `condvar`.
+    untimed: AtomicU8,
+    /// The `DriverWatch` word at this worker's last look (only the worker itself uses it).
+    seen: AtomicUsize,
+}
+
+/// Whether a worker waits in the driver: odd while one does, even otherwise. It counts up
+/// by one on every entry and every exit, so two equal odd readings mean that one holder
+/// stayed in the driver between them.
+pub(super) struct DriverWatch {
+    word: AtomicUsize,
+}
+
+impl DriverWatch {
+    pub(super) fn new() -> DriverWatch {
+        DriverWatch { word: AtomicUsize::new(0) }
+    }
 }
 
 /// Why `park` returned.
@@ -46,21 +78,42 @@ pub(super) enum Woken {
     Driver,
     /// The condvar re-check period passed.
     Recheck,
+    /// The driver's holder left it while we slept without a timeout: it may be unattended.
+    Kicked,
 }
 
 impl Parker {
     pub(super) fn new() -> Parker {
-        Parker { state: AtomicUsize::new(EMPTY), lock: Mutex::new(()), condvar: Condvar::new() }
+        Parker {
+            state: AtomicUsize::new(EMPTY),
+            lock: Mutex::new(()),
+            condvar: Condvar::new(),
+            untimed: AtomicU8::new(TIMED),
+            seen: AtomicUsize::new(0),
+        }
     }
 
     /// Parks with the shortest re-check period.
     #[cfg_attr(not(all(test, loom)), allow(dead_code))]
-    pub(super) fn park(&self, driver: &TryMutex<impl Turn>) -> Woken {
-        self.park_recheck(driver, RECHECK)
+    pub(super) fn park(
+        &self,
+        driver: &TryMutex<impl Turn>,
+        watch: &DriverWatch,
+        left_driver: impl FnOnce(),
+    ) -> Woken {
+        self.park_recheck(driver, watch, RECHECK, left_driver)
     }
 
-    /// Parks; on the condition variable, wakes after `recheck` to look at the driver.
-    pub(super) fn park_recheck(&self, driver: &TryMutex<impl Turn>, recheck: Duration) -> Woken {
+    /// Parks; on the condition variable, wakes after `recheck` to look at the driver while
+    /// it may be unattended (module docs). After a wait in the driver, calls `left_driver`
+    /// (which kicks the siblings that sleep without a timeout) before returning.
+    pub(super) fn park_recheck(
+        &self,
+        driver: &TryMutex<impl Turn>,
+        watch: &DriverWatch,
+        recheck: Duration,
+        left_driver: impl FnOnce(),
+    ) -> Woken {
         // Acquire: the unparker's work (a queue push) is visible once we see NOTIFIED.
         if self.state.compare_exchange(NOTIFIED, EMPTY, Ordering::Acquire, Ordering::Relaxed).is_ok() {
             return Woken::Notified;
@@ -71,9 +124,15 @@ impl Parker {
                 self.state.swap(EMPTY, Ordering::Acquire);
                 return Woken::Notified;
             }
+            // SeqCst: ordered against the sleepers' look at the word (module docs).
+            watch.word.fetch_add(1, Ordering::SeqCst);
             // An epoll error other than EINTR cannot be reported to anyone; the worker
             // carries on and the next park tries again.
             let _ = driver.turn(None);
+            watch.word.fetch_add(1, Ordering::SeqCst);
+            // Unlocked before the kick, so that a kicked sibling finds the driver free.
+            drop(driver);
+            left_driver();
             return match self.state.swap(EMPTY, Ordering::Acquire) {
                 NOTIFIED => Woken::Notified,
                 _ => Woken::Driver,
@@ -85,14 +144,36 @@ impl Parker {
             return Woken::Notified;
         }
         loop {
-            let (g, res) = self.condvar.wait_timeout(guard, recheck).unwrap_or_else(|p| p.into_inner());
-            guard = g;
+            let word = watch.word.load(Ordering::SeqCst);
+            // Relaxed: only this worker reads or writes `seen`.
+            let seen = self.seen.swap(word, Ordering::Relaxed);
+            let mut untimed = false;
+            if word % 2 == 1 && word == seen {
+                // One holder has waited in the driver since our last look: sleep until
+                // notified or kicked. Publish that first, then look again (module docs).
+                self.untimed.store(UNTIMED, Ordering::SeqCst);
+                untimed = watch.word.load(Ordering::SeqCst) == word;
+                if !untimed {
+                    self.untimed.store(TIMED, Ordering::Relaxed);
+                }
+            }
+            let timed_out = if untimed {
+                guard = self.condvar.wait(guard).unwrap_or_else(|p| p.into_inner());
+                false
+            } else {
+                let (g, res) = self.condvar.wait_timeout(guard, recheck).unwrap_or_else(|p| p.into_inner());
+                guard = g;
+                res.timed_out()
+            };
+            // Under the lock, which `kick` takes too.
+            let kicked = self.untimed.swap(TIMED, Ordering::Relaxed) == KICKED;
             if self.state.compare_exchange(NOTIFIED, EMPTY, Ordering::Acquire, Ordering::Relaxed).is_ok() {
                 return Woken::Notified;
             }
-            if res.timed_out() {
+            if timed_out || kicked {
                 match self.state.compare_exchange(PARKED_CONDVAR, EMPTY, Ordering::AcqRel, Ordering::Acquire)
                 {
+                    Ok(_) if kicked => return Woken::Kicked,
                     Ok(_) => return Woken::Recheck,
                     Err(_) => {
                         self.state.swap(EMPTY, Ordering::Acquire);
@@ -101,6 +182,20 @@ impl Parker {
                 }
             }
             // A spurious wakeup: sleep again.
+        }
+    }
+
+    /// Called by the driver's holder after it left the driver (and marked it unattended):
+    /// wakes this worker if it sleeps without a timeout, so that it looks at the driver.
+    pub(super) fn kick(&self) {
+        // SeqCst: ordered after the holder's exit from the watch word (module docs).
+        if self.untimed.load(Ordering::SeqCst) != UNTIMED {
+            return;
+        }
+        // Taking the lock orders us after the sleeper's check-then-wait.
+        let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+        if self.untimed.compare_exchange(UNTIMED, KICKED, Ordering::Relaxed, Ordering::Relaxed).is_ok() {
+            self.condvar.notify_one();
         }
     }
 

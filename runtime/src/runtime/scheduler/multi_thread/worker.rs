@@ -256,10 +256,12 @@ impl Worker {
         let remote = &handle.remotes[self.index];
         loop {
             ctx.in_driver.set(true);
-            let woken = remote.parker.park_recheck(&handle.driver_lock, self.recheck);
+            let woken = remote
+                .parker
+                .park_recheck(&handle.driver_lock, &handle.watch, self.recheck, || handle.kick_sleepers());
             self.recheck = match woken {
                 Woken::Recheck => (self.recheck * 2).min(super::park::RECHECK_MAX),
-                Woken::Notified | Woken::Driver => super::park::RECHECK,
+                Woken::Notified | Woken::Driver | Woken::Kicked => super::park::RECHECK,
             };
             ctx.in_driver.set(false);
             if handle.is_shutdown.load(Ordering::Acquire) {
@@ -282,7 +284,7 @@ impl Worker {
                 self.is_searching = true;
                 return;
             }
-            if woken == Woken::Recheck && !handle.inject.is_empty() {
+            if matches!(woken, Woken::Recheck | Woken::Kicked) && !handle.inject.is_empty() {
                 // Work nobody came for (should not happen): take it.
                 if handle.idle.unpark_worker_by_id(self.index) {
                     return;
