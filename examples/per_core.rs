@@ -81,18 +81,19 @@ fn serve(args: &Args) -> io::Result<()> {
     for (i, socket) in sockets.into_iter().enumerate() {
         let cpu = (!cpus.is_empty()).then(|| cpus[i % cpus.len()]);
         let ready = ready_tx.clone();
-        let thread = std::thread::Builder::new().name(format!("core-{i}")).spawn(move || -> io::Result<()> {
-            if let Some(cpu) = cpu {
-                pin_current_thread(cpu)?;
-            }
-            let rt = crest::runtime::Builder::new_current_thread().build()?;
-            rt.block_on(async move {
-                // `listen` registers the socket with this thread's runtime.
-                let listener = socket.listen(1024)?;
-                let _ = ready.send(());
-                accept_loop(listener).await
-            })
-        })?;
+        let thread =
+            std::thread::Builder::new().name(format!("core-{i}")).spawn(move || -> io::Result<()> {
+                if let Some(cpu) = cpu {
+                    pin_current_thread(cpu)?;
+                }
+                let rt = crest::runtime::Builder::new_current_thread().build()?;
+                rt.block_on(async move {
+                    // `listen` registers the socket with this thread's runtime.
+                    let listener = socket.listen(1024)?;
+                    let _ = ready.send(());
+                    accept_loop(listener).await
+                })
+            })?;
         threads.push(thread);
     }
     drop(ready_tx);

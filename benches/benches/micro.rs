@@ -801,5 +801,32 @@ fn summarize(since: SystemTime, rounds: usize) {
              round trip.\n",
             fmt_ns(ns / 1000.0)
         );
+        runtime_share(&dir, rounds, since, ns);
     }
+}
+
+/// The runtime's own share of a ping-pong round trip (issue 17, part 5): the end-to-end
+/// time minus the channel-only floor measured in the same run, per runtime, and its ratio
+/// to tokio's share of the same flavor (>1 = crest's share is smaller).
+fn runtime_share(dir: &std::path::Path, rounds: usize, since: SystemTime, floor_ns: f64) {
+    println!("## Ping-pong: the runtime's share of a round trip (end to end minus the channel-only floor)\n");
+    println!("| benchmark | runtime | end to end | runtime share | tokio's share ÷ this |");
+    println!("|---|---|---:|---:|---:|");
+    for group in ["pingpong_same_thread_1k", "pingpong_2_workers_1k"] {
+        let share = |rt: &str| {
+            let mut t: Vec<f64> =
+                (1..=rounds).filter_map(|round| estimate(dir, group, rt, round, since)).collect();
+            median(&mut t).map(|ns| (ns / 1000.0, (ns - floor_ns) / 1000.0))
+        };
+        for rt in RUNTIMES {
+            let tokio = if rt.ends_with("-ct") { "tokio-ct" } else { "tokio-mt" };
+            let Some((total, mine)) = share(rt) else { continue };
+            let ratio = match share(tokio) {
+                Some((_, base)) if !rt.starts_with("tokio") && mine > 0.0 => format!("{:.2}x", base / mine),
+                _ => String::new(),
+            };
+            println!("| {group} | {rt} | {} | {} | {ratio} |", fmt_ns(total), fmt_ns(mine));
+        }
+    }
+    println!();
 }

@@ -1,6 +1,7 @@
 //! The tokio peer of the load and memory benchmarks: `serve_tokio (echo|http|sleepers N)
 //! WORKERS` on a multi-thread runtime with WORKERS workers. The protocol code is
-//! `src/proto.rs`, shared with every other peer.
+//! `src/proto.rs`, shared with every other peer. `SERVE_FLAVOR=current_thread` runs it on a
+//! current-thread runtime instead (the latency benchmark's tokio-ct rows).
 
 #[path = "../proto.rs"]
 mod proto;
@@ -32,7 +33,12 @@ impl Conn for TcpStream {
 fn main() -> io::Result<()> {
     let args = proto::Args::parse();
     proto::raise_nofile()?;
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(args.workers).enable_all().build()?;
+    // SERVE_FLAVOR=current_thread (the latency benchmark's tokio-ct rows): one thread.
+    let rt = if std::env::var("SERVE_FLAVOR").as_deref() == Ok("current_thread") {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()?
+    } else {
+        tokio::runtime::Builder::new_multi_thread().worker_threads(args.workers).enable_all().build()?
+    };
     match args.mode {
         Mode::Sleepers(n) => {
             let before = proto::status_kb(None, "VmRSS")?;
