@@ -21,7 +21,11 @@
 //! "unattended" before it looks for untimed sleepers (both `SeqCst`), so one of the two
 //! always sees the other: no worker sleeps without a timeout while the driver is
 //! unattended. A blocked worker thus freezes I/O for the others for at most one re-check
-//! period (10 ms after a kick, 160 ms at worst).
+//! period (10 ms after a kick, 160 ms at worst). The price: the first time the holder
+//! leaves the driver after an idle spell, every untimed sleeper wakes once (one futex wake
+//! each, then a timed re-check or two until the driver is seen attended again); on a busy
+//! runtime the driver changes hands too often for anyone to sleep untimed, and a kick finds
+//! nobody to wake (one load per worker).
 
 use std::time::Duration;
 
