@@ -24,7 +24,7 @@ pub(crate) mod sync {
     pub(crate) use std::sync::{Condvar, Mutex, MutexGuard};
 
     pub(crate) mod atomic {
-        pub(crate) use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+        pub(crate) use std::sync::atomic::{fence, AtomicU8, AtomicUsize, Ordering};
     }
 }
 
@@ -34,7 +34,7 @@ pub(crate) mod sync {
     pub(crate) use ::loom::sync::{Condvar, Mutex, MutexGuard};
 
     pub(crate) mod atomic {
-        pub(crate) use ::loom::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+        pub(crate) use ::loom::sync::atomic::{fence, AtomicU8, AtomicUsize, Ordering};
     }
 }
 

@@ -121,6 +121,50 @@ fn two_workers_share_the_driver() {
     });
 }
 
+/// The kick (`park.rs`): a worker that has seen the driver's holder wait in it may sleep
+/// on its condvar without a timeout, but never once the holder has left the driver and
+/// kicked. Either the worker looked at the watch word before the holder left (it sleeps
+/// untimed, and the kick wakes it) or after (it sleeps with a timeout); loom checks that no
+/// interleaving of the worker's look with the holder's exit and kick leaves it asleep
+/// without a timeout while the driver is unattended, which would freeze I/O for good should
+/// the holder block.
+#[test]
+fn a_sleeper_never_sleeps_untimed_once_the_driver_is_left() {
+    model(|| {
+        let driver = FakeDriver::new();
+        let eventfd = driver.eventfd.clone();
+        let driver = Arc::new(TryMutex::new(driver));
+        let watch = Arc::new(DriverWatch::new());
+        let parker = Arc::new(Parker::new());
+        let work = Arc::new(AtomicBool::new(false));
+        // This thread is the holder, waiting in the driver; the worker has seen it there.
+        let held = driver.lock().unwrap();
+        watch.enter();
+        parker.set_seen(1);
+        let worker = {
+            let (parker, driver, watch, work) = (parker.clone(), driver.clone(), watch.clone(), work.clone());
+            thread::spawn(move || {
+                while !work.load(Ordering::Relaxed) {
+                    parker.park(&driver, &watch, || {});
+                }
+            })
+        };
+        // The holder leaves the driver in `Parker::park_recheck`'s order: mark it
+        // unattended, fence, unlock it, kick.
+        watch.leave();
+        crate::loom::sync::atomic::fence(Ordering::SeqCst);
+        drop(held);
+        parker.kick();
+        assert!(
+            !parker.sleeps_untimed(),
+            "a worker sleeps without a timeout while nobody waits in the driver"
+        );
+        work.store(true, Ordering::Relaxed);
+        parker.unpark(&eventfd);
+        worker.join().unwrap();
+    });
+}
+
 /// The scheduler's shared state, as far as the idle protocol sees it (`mod.rs`'s `Handle`
 /// with the fake driver).
 struct Pool {

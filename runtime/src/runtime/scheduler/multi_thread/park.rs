@@ -18,8 +18,9 @@
 //! worker that sleeps without a timeout ([`Parker::kick`]); a kicked worker tries the
 //! driver at once. [`DriverWatch`] is the word that says which state the driver is in; a
 //! sleeper publishes "untimed" before its last look at that word, and the holder publishes
-//! "unattended" before it looks for untimed sleepers (both `SeqCst`), so one of the two
-//! always sees the other: no worker sleeps without a timeout while the driver is
+//! "unattended" before it looks for untimed sleepers, each with a `SeqCst` fence between its
+//! write and its read (a store-buffer pattern, which `SeqCst` fences order), so one of the
+//! two always sees the other: no worker sleeps without a timeout while the driver is
 //! unattended. A blocked worker thus freezes I/O for the others for at most one re-check
 //! period (10 ms after a kick, 160 ms at worst). The price: the first time the holder
 //! leaves the driver after an idle spell, every untimed sleeper wakes once (one futex wake
@@ -29,7 +30,7 @@
 
 use std::time::Duration;
 
-use crate::loom::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use crate::loom::sync::atomic::{fence, AtomicU8, AtomicUsize, Ordering};
 use crate::loom::sync::{Condvar, Mutex, TryMutex};
 use crate::runtime::park::{Turn, Unpark};
 
@@ -134,6 +135,9 @@ impl Parker {
             // carries on and the next park tries again.
             let _ = driver.turn(None);
             watch.word.fetch_add(1, Ordering::SeqCst);
+            // Between our exit and `left_driver`'s look at the sleepers' `untimed` (module
+            // docs): pairs with the fence in the sleepers' look.
+            fence(Ordering::SeqCst);
             // Unlocked before the kick, so that a kicked sibling finds the driver free.
             drop(driver);
             left_driver();
@@ -156,6 +160,8 @@ impl Parker {
                 // One holder has waited in the driver since our last look: sleep until
                 // notified or kicked. Publish that first, then look again (module docs).
                 self.untimed.store(UNTIMED, Ordering::SeqCst);
+                // Pairs with the holder's fence after its exit (module docs).
+                fence(Ordering::SeqCst);
                 untimed = watch.word.load(Ordering::SeqCst) == word;
                 if !untimed {
                     self.untimed.store(TIMED, Ordering::Relaxed);
@@ -192,7 +198,7 @@ impl Parker {
     /// Called by the driver's holder after it left the driver (and marked it unattended):
     /// wakes this worker if it sleeps without a timeout, so that it looks at the driver.
     pub(super) fn kick(&self) {
-        // SeqCst: ordered after the holder's exit from the watch word (module docs).
+        // Called after the holder's exit and fence (module docs).
         if self.untimed.load(Ordering::SeqCst) != UNTIMED {
             return;
         }
@@ -214,5 +220,33 @@ impl Parker {
             }
             _ => {}
         }
+    }
+}
+
+/// What the loom model of the kick (`loom_tests::a_sleeper_never_sleeps_untimed_once_the_driver_is_left`)
+/// reaches inside: the watch word's entry and exit, and the parker's view of it.
+#[cfg(all(test, loom))]
+impl DriverWatch {
+    pub(super) fn enter(&self) {
+        self.word.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub(super) fn leave(&self) {
+        self.word.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[cfg(all(test, loom))]
+impl Parker {
+    /// Makes the parker believe it has seen the watch at `word` already.
+    pub(super) fn set_seen(&self, word: usize) {
+        self.seen.store(word, Ordering::Relaxed);
+    }
+
+    /// Whether the parker sleeps (or is about to sleep) without a timeout, read under its
+    /// lock so that the sleeper's own check-then-wait is never seen half done.
+    pub(super) fn sleeps_untimed(&self) -> bool {
+        let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+        self.untimed.load(Ordering::SeqCst) == UNTIMED
     }
 }
