@@ -29,6 +29,15 @@
 //! a request that stalls half-sent for 10 s (`408`) and a chunked body (`501`: this server
 //! does not decode them). There is no `Date` header: load generators do not
 //! need it, and it would cost a clock read and formatting per second of load.
+//!
+//! `GET /metrics` answers the runtime's metrics in the Prometheus text exposition format
+//! (`crest::runtime::Handle::metrics`; the names are listed in README.md, "Metrics"):
+//!
+//! ```text
+//! $ curl -s http://127.0.0.1:8080/metrics | grep polls
+//! # TYPE crest_worker_polls_total counter
+//! crest_worker_polls_total{worker="0"} 1841
+//! ```
 
 use std::io;
 use std::net::{Shutdown, SocketAddr};
@@ -238,6 +247,13 @@ impl Input {
                 Ok(request) => {
                     self.start += head_len;
                     self.body_left = request.content_length;
+                    if request.metrics {
+                        metrics_response(out, &request);
+                        if !request.keep_alive {
+                            return true;
+                        }
+                        continue;
+                    }
                     out.extend_from_slice(match (request.keep_alive, request.http10) {
                         (false, _) => HELLO_CLOSE,
                         (true, false) => HELLO,
@@ -288,6 +304,8 @@ struct Request {
     http10: bool,
     /// A `HEAD` request: the answer has no body.
     head: bool,
+    /// `GET /metrics` (or `HEAD`): answered with the runtime's metrics.
+    metrics: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -330,7 +348,9 @@ fn parse_head(head: &[u8]) -> Result<Request, (Status, &'static str)> {
         _ => return bad("the version is not HTTP/1.1"),
     };
 
-    let mut request = Request { content_length: 0, keep_alive: !http10, http10, head: method == b"HEAD" };
+    let head = method == b"HEAD";
+    let metrics = target == b"/metrics" && (head || method == b"GET");
+    let mut request = Request { content_length: 0, keep_alive: !http10, http10, head, metrics };
     let mut content_length = None;
     for line in lines {
         if line.is_empty() {
@@ -395,6 +415,27 @@ fn trim(mut s: &[u8]) -> &[u8] {
         s = rest;
     }
     s
+}
+
+/// Appends the runtime's metrics, in the Prometheus text exposition format.
+fn metrics_response(out: &mut Vec<u8>, request: &Request) {
+    let body = crest::runtime::Handle::current().metrics().to_string();
+    let connection = match (request.keep_alive, request.http10) {
+        (false, _) => "Connection: close\r\n",
+        (true, false) => "",
+        (true, true) => "Connection: keep-alive\r\n",
+    };
+    out.extend_from_slice(
+        format!(
+            "HTTP/1.1 200 OK\r\nServer: crest\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n\
+             Content-Length: {}\r\n{connection}\r\n",
+            body.len()
+        )
+        .as_bytes(),
+    );
+    if !request.head {
+        out.extend_from_slice(body.as_bytes());
+    }
 }
 
 /// Appends an error answer that closes the connection.

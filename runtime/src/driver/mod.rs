@@ -26,6 +26,7 @@ pub(crate) mod registration;
 
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -56,8 +57,20 @@ pub(crate) struct Handle {
     waker: EventFd,
     registrations: Mutex<RegistrationSet>,
     pub(crate) timers: Timers,
+    /// Counters for the runtime's metrics.
+    pub(crate) stats: DriverStats,
     /// Why epoll failed, once it has: every I/O error after that names the cause.
     failure: std::sync::OnceLock<String>,
+}
+
+/// The driver's counters (`runtime/metrics.rs`). `turns` and `events` are written by the
+/// one thread that owns the `Driver` at a time (load + store); `failed_deregisters` by any
+/// thread, on a failure path.
+#[derive(Default)]
+pub(crate) struct DriverStats {
+    pub(crate) turns: AtomicU64,
+    pub(crate) events: AtomicU64,
+    pub(crate) failed_deregisters: AtomicU64,
 }
 
 /// Every live registration, found by the slot its token names (module docs, "Why a token
@@ -105,6 +118,7 @@ impl Driver {
             waker,
             registrations: Mutex::new(RegistrationSet::default()),
             timers: Timers::new(),
+            stats: DriverStats::default(),
             failure: std::sync::OnceLock::new(),
         });
         Ok(Driver { handle, events: Vec::with_capacity(EVENT_CAPACITY), dispatch: Vec::new() })
@@ -148,6 +162,9 @@ impl Driver {
             }
         }
         let dispatched = self.dispatch.len();
+        let stats = &handle.stats;
+        stats.turns.store(stats.turns.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+        stats.events.store(stats.events.load(Ordering::Relaxed) + dispatched as u64, Ordering::Relaxed);
         for (readiness, events) in self.dispatch.drain(..) {
             readiness.set_from_event(events);
         }
@@ -216,9 +233,18 @@ impl Handle {
         readiness: &Arc<Readiness>,
     ) -> io::Result<()> {
         let res = fd.map_or(Ok(()), |fd| self.epoll.delete(fd));
+        if res.is_err() {
+            self.stats.failed_deregisters.fetch_add(1, Ordering::Relaxed);
+        }
         readiness.clear_waiters();
         self.forget(readiness);
         res
+    }
+
+    /// File descriptors registered now (metrics).
+    pub(crate) fn registered(&self) -> usize {
+        let set = self.lock_registrations();
+        set.live.len() - set.free.len()
     }
 
     fn forget(&self, readiness: &Arc<Readiness>) {

@@ -8,16 +8,22 @@ pub(crate) mod blocking;
 mod builder;
 pub(crate) mod context;
 pub(crate) mod coop;
+mod dump;
 mod handle;
+pub(crate) mod metrics;
 pub(crate) mod park;
 pub(crate) mod scheduler;
 pub(crate) mod spawn;
+mod stall;
 
 use std::future::Future;
 use std::time::Duration;
 
 pub use builder::Builder;
+pub use dump::{TaskDump, TaskInfo, TaskState};
 pub use handle::{EnterGuard, Handle};
+pub use metrics::{RuntimeMetrics, WorkerMetrics};
+pub use stall::StallReport;
 
 use crate::task::JoinHandle;
 
@@ -68,6 +74,7 @@ impl Runtime {
     }
 
     /// Spawns a task on this runtime.
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -77,6 +84,7 @@ impl Runtime {
     }
 
     /// Runs a blocking closure on this runtime's blocking pool.
+    #[track_caller]
     pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,

@@ -46,6 +46,19 @@ impl<T> JoinHandle<T> {
         unsafe { self.ptr.as_ref() }
     }
 
+    /// The task's id (what [`crate::task::id`] returns inside it).
+    ///
+    /// ```
+    /// crest::block_on(async {
+    ///     let handle = crest::spawn(async { crest::task::id() });
+    ///     let id = handle.id();
+    ///     assert_eq!(handle.await.unwrap(), id);
+    /// });
+    /// ```
+    pub fn id(&self) -> super::Id {
+        self.header().id
+    }
+
     /// Cancels the task: its future is dropped at its next yield point (before its first
     /// poll if it never ran), and awaiting this handle gives a cancelled [`JoinError`].
     /// No effect once the task has finished.

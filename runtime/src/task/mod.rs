@@ -30,6 +30,7 @@
 mod alloc;
 mod join;
 mod list;
+pub(crate) mod meta;
 pub(crate) mod raw;
 mod state;
 mod waker;
@@ -43,11 +44,36 @@ use std::thread::ThreadId;
 pub(crate) use alloc::trim as trim_cell_cache;
 pub use join::{JoinError, JoinHandle};
 pub(crate) use list::OwnedTasks;
+pub use meta::Id;
+use meta::ThreadNum;
 use raw::Header;
 pub use yield_now::yield_now;
 
 pub use crate::runtime::blocking::spawn_blocking;
 pub use crate::runtime::spawn::{spawn, spawn_local};
+
+/// The id of the task that is running on this thread.
+///
+/// ```
+/// crest::block_on(async {
+///     let handle = crest::spawn(async { crest::task::id() });
+///     assert_eq!(handle.id(), handle.await.unwrap());
+/// });
+/// ```
+///
+/// # Panics
+/// Outside a task: in a `spawn_blocking` closure, in the future passed to `block_on`
+/// (which is not a task), or on a thread that runs no runtime. [`try_id`] returns `None`
+/// there.
+#[track_caller]
+pub fn id() -> Id {
+    try_id().expect("crest::task::id() called outside a task (block_on's own future is not a task)")
+}
+
+/// The id of the task that is running on this thread, or `None` outside a task.
+pub fn try_id() -> Option<Id> {
+    crate::runtime::metrics::current_task_id()
+}
 
 /// What a scheduler does for its tasks.
 pub(crate) trait Schedule: Send + Sync + Sized + 'static {
@@ -100,7 +126,7 @@ impl Task {
 
     /// True when the task must only be touched on a thread other than the current one.
     pub(crate) fn is_foreign_local(&self) -> bool {
-        self.header().local_owner.is_some_and(|owner| owner != std::thread::current().id())
+        self.header().local_owner.is_some_and(|owner| owner != ThreadNum::current())
     }
 }
 
@@ -126,7 +152,7 @@ impl Notified {
     pub(crate) fn run(self) {
         if let Some(owner) = self.0.header().local_owner {
             assert!(
-                owner == std::thread::current().id(),
+                owner == ThreadNum::current(),
                 "a task spawned with crest::task::spawn_local was about to run on another thread; \
                  drive a current-thread runtime that has local tasks from one thread only"
             );
@@ -137,7 +163,10 @@ impl Notified {
     }
 }
 
-/// Allocates a task and returns its three owners (see the module docs).
+/// Allocates a task and returns its three owners (see the module docs). `local_owner`, when
+/// given, must be the calling thread (`spawn_local`). The caller's caller is the task's
+/// spawn location: every spawn function down to here is `#[track_caller]`.
+#[track_caller]
 pub(crate) fn new_task<F, S>(
     future: F,
     scheduler: S,
@@ -147,6 +176,7 @@ where
     F: Future + 'static,
     S: Schedule,
 {
-    let ptr = raw::allocate(future, scheduler, local_owner);
+    debug_assert!(!local_owner.is_some_and(|owner| owner != std::thread::current().id()));
+    let ptr = raw::allocate(future, scheduler, local_owner.map(|_| ThreadNum::current()));
     (Task::from_raw(ptr), Notified(Task::from_raw(ptr)), JoinHandle::from_raw(ptr))
 }

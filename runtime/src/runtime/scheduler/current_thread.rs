@@ -23,6 +23,8 @@ use super::super::context;
 use super::super::park::ParkState;
 use super::Handle as SchedulerHandle;
 use crate::driver::{self, Driver};
+use crate::runtime::metrics::Stats;
+use crate::runtime::RuntimeMetrics;
 use crate::task::{self, JoinHandle, Notified, OwnedTasks, Schedule, Task};
 
 /// Scheduler settings.
@@ -50,6 +52,8 @@ pub(crate) struct Handle {
     pub(crate) driver: Arc<driver::Handle>,
     pub(crate) blocking: blocking::Spawner,
     config: Config,
+    /// The driving thread's counters, as worker 0 (`runtime/metrics.rs`).
+    pub(crate) stats: Arc<Stats>,
 }
 
 /// What the driving thread owns.
@@ -112,6 +116,7 @@ impl Handle {
             driver: driver_handle,
             blocking,
             config,
+            stats: Stats::new(1, |_| None),
         });
         let core = Box::new(Core {
             local: Local {
@@ -128,6 +133,7 @@ impl Handle {
         handle
     }
 
+    #[track_caller]
     pub(crate) fn spawn<F>(
         me: &Arc<Handle>,
         future: F,
@@ -146,6 +152,19 @@ impl Handle {
 
     pub(crate) fn num_tasks(&self) -> usize {
         self.owned.len()
+    }
+
+    /// The scheduler's part of a metrics snapshot.
+    pub(crate) fn metrics(&self, m: &mut RuntimeMetrics) {
+        let depth = &self.stats.workers[0].queue_depth;
+        m.workers = self.stats.worker_metrics(|_| depth.load(Ordering::Relaxed));
+        m.alive_tasks = self.owned.len();
+        m.spawned_tasks = self.owned.spawned();
+        m.injection_queue_depth = self.inject.len();
+    }
+
+    pub(crate) fn owned(&self) -> &OwnedTasks {
+        &self.owned
     }
 
     fn take_core(&self) -> Option<Box<Core>> {
@@ -363,7 +382,10 @@ impl<'a> CoreGuard<'a> {
         local.in_driver.set(true);
         let _in_driver = InDriver(&local.in_driver);
         match timeout {
-            None => handle.park.park(driver, None),
+            None => {
+                let _parked = handle.stats.park(0);
+                handle.park.park(driver, None)
+            }
             Some(t) => {
                 let _ = driver.turn(Some(t));
                 true
@@ -378,6 +400,8 @@ impl<'a> CoreGuard<'a> {
         let mut cx = Context::from_waker(&waker);
         let interval = handle.config.event_interval;
         let mut since_io = 0;
+        let _stats = handle.stats.enter(0);
+        let stats = &handle.stats.workers[0];
         loop {
             if waiter.woken.swap(false, Ordering::AcqRel) {
                 since_io += 1;
@@ -388,9 +412,10 @@ impl<'a> CoreGuard<'a> {
             let mut ran = 0;
             while ran < interval {
                 let Some(task) = self.next_task() else { break };
-                task.run();
+                stats.run(task);
                 ran += 1;
             }
+            stats.queue_depth.store(self.core_mut().local.run_queue.borrow().len(), Ordering::Relaxed);
             since_io += ran;
             let idle = ran == 0 && !waiter.woken.load(Ordering::Acquire);
             if idle {
@@ -441,6 +466,7 @@ impl Drop for CoreGuard<'_> {
 ///
 /// # Panics
 /// When this thread drives no current-thread scheduler.
+#[track_caller]
 pub(crate) fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
 where
     F: Future + 'static,

@@ -93,6 +93,7 @@ pub(super) fn run(handle: Arc<Handle>, scheduler: SchedulerHandle, index: usize)
     }
     let _runtime = context::enter_runtime();
     let _current = context::set_current(&scheduler);
+    let _stats = handle.stats.enter(index);
     drop(scheduler);
     let ctx =
         WorkerCtx { handle: Arc::as_ptr(&handle), index, lifo: Cell::new(None), in_driver: Cell::new(false) };
@@ -175,7 +176,8 @@ impl Worker {
                 self.handle.notify_parked();
             }
         }
-        task.run();
+        let stats = &self.handle.stats.workers[self.index];
+        stats.run(task);
         let mut lifo_polls = 0;
         while let Some(next) = ctx.lifo.take() {
             if lifo_polls >= MAX_LIFO_POLLS {
@@ -195,7 +197,7 @@ impl Worker {
             }
             lifo_polls += 1;
             self.until_maintenance = self.until_maintenance.saturating_sub(1);
-            next.run();
+            stats.run(next);
         }
     }
 
@@ -226,6 +228,7 @@ impl Worker {
                 continue;
             }
             if let Some(task) = handle.remotes[victim].queue.steal_into(mine, |t| handle.inject.push(t)) {
+                handle.stats.workers[self.index].steal();
                 return Some(task);
             }
         }
@@ -254,6 +257,7 @@ impl Worker {
             handle.notify_parked();
         }
         let remote = &handle.remotes[self.index];
+        let _parked = handle.stats.park(self.index);
         loop {
             ctx.in_driver.set(true);
             let woken = remote.parker.park_recheck(&handle.driver_lock, self.recheck);
