@@ -168,7 +168,10 @@ impl Driver {
         for (readiness, events) in self.dispatch.drain(..) {
             readiness.set_from_event(events);
         }
-        handle.timers.process(Instant::now());
+        let now = Instant::now();
+        // The spawn clock of task dumps, from the clock read that the timers need anyway.
+        crate::task::meta::refresh_coarse(now);
+        handle.timers.process(now);
         Ok(dispatched)
     }
 

@@ -6,7 +6,8 @@
 //!   cache lines, written only by the thread that drives that worker. Its counters are
 //!   atomics so that any thread may read them, but they are bumped with a load and a
 //!   store, never a read-modify-write instruction: the poll path costs two plain stores
-//!   (`polls`, `running`) and a third when the poll ends.
+//!   (`polls`, `running`) and a third when the poll ends, plus the task's own poll count
+//!   (a load and a store on the header line the poll touches anyway).
 //! * The per-runtime numbers are read where they already are at snapshot time: the
 //!   owned-task list (alive and spawned tasks), the queues, the blocking pool's counts,
 //!   the driver's counters (`driver/mod.rs`) and the timer wheel.
@@ -42,7 +43,7 @@ pub(crate) struct WorkerStats {
     /// worker is parked).
     pub(crate) active: AtomicBool,
     /// The run queue's length, for schedulers whose queue other threads cannot read
-    /// (current-thread: sampled once per scheduler tick).
+    /// (current-thread: sampled at each driver turn).
     pub(crate) queue_depth: AtomicUsize,
     /// The thread's name, for stall reports (current-thread: whoever drives it now).
     pub(crate) thread_name: Mutex<Option<String>>,
@@ -96,9 +97,6 @@ impl WorkerStats {
         self.running.store(task.0.header_ptr().as_ptr(), Ordering::Relaxed);
         // Release: a watchdog that sees this count sees `running` too.
         self.polls.store(polls, Ordering::Release);
-        if polls % 64 == 0 {
-            meta::refresh_coarse(Instant::now());
-        }
         task.run();
         self.running.store(std::ptr::null_mut(), Ordering::Release);
     }
@@ -370,8 +368,8 @@ impl WorkerMetrics {
         self.busy_time
     }
 
-    /// Tasks in this worker's own run queue (for a current-thread runtime, as of the end of
-    /// its last batch of polls).
+    /// Tasks in this worker's own run queue (for a current-thread runtime, as of its last
+    /// look at I/O, at least every 61 polls).
     pub fn local_queue_depth(&self) -> usize {
         self.local_queue_depth
     }

@@ -88,10 +88,11 @@ const STALE: u32 = u32::MAX;
 
 /// Milliseconds since [`epoch`], as of the last refresh, or [`STALE`].
 ///
-/// Refreshed by the schedulers' threads when they leave a park and every 64 polls, set to
-/// `STALE` when one of them parks; a spawn reads it instead of the clock. So a spawn time
-/// is at most 64 polls (or the poll it is spawned from) old, and a spawn on an idle process
-/// reads the clock.
+/// Refreshed by the schedulers' threads when they leave a park and by every driver turn
+/// (which reads the clock for the timers anyway: a busy worker turns it every 61 polls),
+/// set to `STALE` when one of them parks; a spawn reads it instead of the clock. So a spawn
+/// time is about 61 polls (or the poll it is spawned from) old at most, and a spawn on an
+/// idle process reads the clock.
 static COARSE_MS: AtomicU32 = AtomicU32::new(STALE);
 
 /// The instant all spawn times count from.
@@ -158,5 +159,28 @@ impl ThreadNum {
             // would give the first thread's): it must not poll or drop local tasks.
             .unwrap_or(u32::MAX);
         ThreadNum(NonZeroU32::new(num).unwrap_or(NonZeroU32::MAX))
+    }
+}
+
+#[cfg(all(test, not(loom), target_pointer_width = "64"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_header_grew_by_16_bytes_only() {
+        // 32 bytes before ids, locations, poll counts and spawn times (issue 16's budget).
+        assert_eq!(std::mem::size_of::<super::super::raw::Header>(), 48);
+    }
+
+    #[test]
+    fn ids_are_unique_across_threads() {
+        let mut ids: Vec<Id> = (0..4)
+            .map(|_| std::thread::spawn(|| (0..3000).map(|_| Id::next()).collect::<Vec<_>>()))
+            .flat_map(|t| t.join().unwrap())
+            .collect();
+        let n = ids.len();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), n);
     }
 }

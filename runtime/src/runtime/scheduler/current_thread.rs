@@ -379,6 +379,7 @@ impl<'a> CoreGuard<'a> {
         let handle = self.handle;
         // Split the borrow: wakes during the turn reach `local` through CURRENT_CORE.
         let Core { local, driver, .. } = self.core_mut();
+        handle.stats.workers[0].queue_depth.store(local.run_queue.borrow().len(), Ordering::Relaxed);
         local.in_driver.set(true);
         let _in_driver = InDriver(&local.in_driver);
         match timeout {
@@ -415,7 +416,6 @@ impl<'a> CoreGuard<'a> {
                 stats.run(task);
                 ran += 1;
             }
-            stats.queue_depth.store(self.core_mut().local.run_queue.borrow().len(), Ordering::Relaxed);
             since_io += ran;
             let idle = ran == 0 && !waiter.woken.load(Ordering::Acquire);
             if idle {
