@@ -179,6 +179,12 @@ impl Stats {
         ParkGuard { stats: self, index }
     }
 
+    /// Worker `index`'s counters.
+    #[inline]
+    pub(crate) fn worker(&self, index: usize) -> &WorkerStats {
+        &self.workers[index]
+    }
+
     /// Stops the watchdog, if one runs (runtime shutdown).
     pub(crate) fn stop_watchdog(&self) {
         let watchdog = self.watchdog.lock().unwrap_or_else(|p| p.into_inner()).take();

@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::park::Woken;
 use super::{Handle, SchedulerHandle};
 use crate::runtime::context;
+use crate::runtime::metrics::Stats;
 use crate::task::Notified;
 
 /// Polls of the LIFO slot in a row before its task goes to the back of the queue: two
@@ -84,6 +85,8 @@ struct Worker {
     rand: u32,
     /// How long a condvar park waits before it looks at the driver again (park.rs).
     recheck: Duration,
+    /// The workers' counters (one load closer to a poll than through `handle`).
+    stats: Arc<Stats>,
 }
 
 /// The worker thread's body.
@@ -94,6 +97,7 @@ pub(super) fn run(handle: Arc<Handle>, scheduler: SchedulerHandle, index: usize)
     let _runtime = context::enter_runtime();
     let _current = context::set_current(&scheduler);
     let _stats = handle.stats.enter(index);
+    let stats_arc = handle.stats.clone();
     drop(scheduler);
     let ctx =
         WorkerCtx { handle: Arc::as_ptr(&handle), index, lifo: Cell::new(None), in_driver: Cell::new(false) };
@@ -106,6 +110,7 @@ pub(super) fn run(handle: Arc<Handle>, scheduler: SchedulerHandle, index: usize)
         is_searching: false,
         rand: 0x9E37_79B9 ^ (index as u32 + 1),
         recheck: super::park::RECHECK,
+        stats: stats_arc,
     };
     worker.run(&ctx);
     // Leave the LIFO task for shutdown to drop with the rest.
@@ -176,7 +181,7 @@ impl Worker {
                 self.handle.notify_parked();
             }
         }
-        let stats = &self.handle.stats.workers[self.index];
+        let stats = self.stats.worker(self.index);
         stats.run(task);
         let mut lifo_polls = 0;
         while let Some(next) = ctx.lifo.take() {
