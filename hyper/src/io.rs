@@ -159,3 +159,72 @@ where
         Pin::new(&mut self.get_mut().io).poll_write_vectored(cx, bufs)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::future::poll_fn;
+    use std::mem::MaybeUninit;
+
+    use hyper::rt::{Read, ReadBuf};
+
+    use super::*;
+
+    /// A reader that checks it was handed zeroed memory, then writes `abc`.
+    struct ChecksZeroed;
+
+    impl AsyncRead for ChecksZeroed {
+        fn poll_read(self: Pin<&mut Self>, _: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+            assert!(buf.iter().all(|&b| b == 0), "the generic path hands over zeroed memory");
+            buf[..3].copy_from_slice(b"abc");
+            Poll::Ready(Ok(3))
+        }
+    }
+
+    impl AsyncWrite for ChecksZeroed {
+        fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+            Poll::Ready(Ok(buf.len()))
+        }
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+        fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    async fn read_once<T: AsyncRead + AsyncWrite + Unpin>(io: &mut CrestIo<T>) -> io::Result<Vec<u8>> {
+        let mut raw = [MaybeUninit::<u8>::uninit(); 64];
+        let mut buf = ReadBuf::uninit(&mut raw);
+        poll_fn(|cx| Pin::new(&mut *io).poll_read(cx, buf.unfilled())).await?;
+        Ok(buf.filled().to_vec())
+    }
+
+    #[test]
+    fn any_other_stream_reads_into_zeroed_memory() -> io::Result<()> {
+        let mut io = CrestIo::new(ChecksZeroed);
+        assert_eq!(io.path, ReadPath::Zeroed);
+        assert_eq!(crest::block_on(read_once(&mut io))?, b"abc");
+        Ok(())
+    }
+
+    #[test]
+    fn crest_streams_read_into_uninitialised_memory() -> io::Result<()> {
+        crest::block_on(async {
+            let (mut a, b) = crest::net::UnixStream::pair()?;
+            let mut io = CrestIo::new(b);
+            assert_eq!(io.path, ReadPath::Unix);
+            crest::io::AsyncWriteExt::write_all(&mut a, b"hello").await?;
+            assert_eq!(read_once(&mut io).await?, b"hello");
+            drop(a);
+            assert_eq!(read_once(&mut io).await?, b"", "EOF fills nothing");
+
+            let listener = crest::net::TcpListener::bind("127.0.0.1:0").await?;
+            let mut client = crest::net::TcpStream::connect(listener.local_addr()?).await?;
+            let mut io = CrestIo::new(listener.accept().await?.0);
+            assert_eq!(io.path, ReadPath::Tcp);
+            crest::io::AsyncWriteExt::write_all(&mut client, b"over tcp").await?;
+            assert_eq!(read_once(&mut io).await?, b"over tcp");
+            Ok(())
+        })
+    }
+}
