@@ -13,6 +13,7 @@
 //! write to a closed peer is `Err(BrokenPipe)`, never a `SIGPIPE`.
 
 use std::io::{self, IoSlice, IoSliceMut, Read};
+use std::mem::MaybeUninit;
 use std::os::fd::AsFd;
 use std::task::{Context, Poll};
 
@@ -39,6 +40,21 @@ where
     match short {
         ShortRead::Clears => io.poll_stream_io(cx, false, len, |mut s| s.read(buf)),
         ShortRead::Keeps => io.poll_read_with(cx, |mut s| s.read(buf)),
+    }
+}
+
+/// A read into a buffer that may be uninitialised (`recv`, never a `&mut [u8]` over it): on
+/// `Ok(n)` the first `n` bytes of `buf` are initialised.
+pub(crate) fn poll_read_uninit<T: AsFd>(
+    io: &Async<T>,
+    cx: &mut Context<'_>,
+    buf: &mut [MaybeUninit<u8>],
+    short: ShortRead,
+) -> Poll<io::Result<usize>> {
+    let len = buf.len();
+    match short {
+        ShortRead::Clears => io.poll_stream_io(cx, false, len, |s| socket::recv_uninit(s.as_fd(), buf)),
+        ShortRead::Keeps => io.poll_read_with(cx, |s| socket::recv_uninit(s.as_fd(), buf)),
     }
 }
 

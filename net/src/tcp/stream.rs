@@ -1,6 +1,7 @@
 //! [`TcpStream`]: a connected TCP socket.
 
 use std::io::{self, IoSlice, IoSliceMut};
+use std::mem::MaybeUninit;
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::task::{Context, Poll};
@@ -206,6 +207,40 @@ impl TcpStream {
     /// When the runtime has shut down.
     pub async fn readable(&self) -> io::Result<()> {
         self.io.readable().await
+    }
+
+    /// Reads into a buffer that may be uninitialised, as `AsyncRead::poll_read` does into
+    /// a `&mut [u8]`: the kernel writes the bytes, so the caller need not zero the buffer
+    /// first (crest-hyper reads into hyper's buffer this way). On `Ok(n)` the first `n`
+    /// bytes of `buf` are initialised; `Ok(0)` is EOF (or an empty `buf`).
+    ///
+    /// ```
+    /// use std::mem::MaybeUninit;
+    /// use crest::net::{TcpListener, TcpStream};
+    /// use crest::io::AsyncWriteExt;
+    ///
+    /// crest::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let mut client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (server, _) = listener.accept().await?;
+    ///     client.write_all(b"hi").await?;
+    ///     let mut buf = [MaybeUninit::<u8>::uninit(); 16];
+    ///     let n = std::future::poll_fn(|cx| server.poll_read_uninit(cx, &mut buf)).await?;
+    ///     assert_eq!(n, 2);
+    ///     std::io::Result::Ok(())
+    /// })?;
+    /// # std::io::Result::Ok(())
+    /// ```
+    ///
+    /// # Errors
+    /// As `poll_read`: `ConnectionReset` and the like, or an error when the runtime has
+    /// shut down.
+    pub fn poll_read_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        stream_io::poll_read_uninit(&self.io, cx, buf, stream_io::ShortRead::Clears)
     }
 
     /// Waits until the stream is writable (or the peer is gone, or an error is pending).

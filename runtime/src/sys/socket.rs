@@ -176,6 +176,22 @@ pub fn send(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
     }
 }
 
+/// Receives into `buf`, which may be uninitialised (the kernel only writes it): the bytes
+/// `0..n` of the returned `n` are initialised afterwards. `EINTR` is retried.
+///
+/// # Errors
+/// `WouldBlock` when nothing is queued; `ECONNRESET` when the peer reset the connection.
+pub fn recv_uninit(fd: BorrowedFd<'_>, buf: &mut [std::mem::MaybeUninit<u8>]) -> io::Result<usize> {
+    loop {
+        // SAFETY: `buf` is a live, exclusively borrowed region of `buf.len()` writable bytes;
+        // `recv` only writes to it, so its being uninitialised is fine.
+        match syscall!(recv(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0)) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            res => return res.map(|n| n as usize),
+        }
+    }
+}
+
 /// Sends several buffers in one `sendmsg` with `MSG_NOSIGNAL` (at most [`IOV_MAX`] of them;
 /// the rest count as not sent). `EINTR` is retried.
 ///
