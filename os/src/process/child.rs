@@ -145,28 +145,16 @@ fn poll_read_to_end(
     cx: &mut Context<'_>,
 ) -> Poll<io::Result<()>> {
     let Some(pipe) = pipe else { return Poll::Ready(Ok(())) };
+    // A chunk on the stack rather than zero-filling the vector's spare capacity on each
+    // read, which would cost O(capacity) per read.
+    let mut chunk = [0u8; 16 * 1024];
     loop {
-        let len = buf.len();
-        if buf.capacity() - len < 4096 {
-            buf.reserve(buf.capacity().max(16 * 1024));
-        }
-        buf.resize(buf.capacity(), 0);
-        let res = Pin::new(&mut *pipe).poll_read(cx, &mut buf[len..]);
-        match res {
-            Poll::Ready(Ok(0)) => {
-                buf.truncate(len);
-                return Poll::Ready(Ok(()));
-            }
-            Poll::Ready(Ok(n)) => buf.truncate(len + n),
-            Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => buf.truncate(len),
-            Poll::Ready(Err(e)) => {
-                buf.truncate(len);
-                return Poll::Ready(Err(e));
-            }
-            Poll::Pending => {
-                buf.truncate(len);
-                return Poll::Pending;
-            }
+        match Pin::new(&mut *pipe).poll_read(cx, &mut chunk) {
+            Poll::Ready(Ok(0)) => return Poll::Ready(Ok(())),
+            Poll::Ready(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
+            Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+            Poll::Pending => return Poll::Pending,
         }
     }
 }

@@ -148,6 +148,7 @@ mod tests {
     use std::os::fd::AsFd;
 
     #[test]
+    #[allow(clippy::zombie_processes)] // reaped through the pidfd, which clippy cannot see
     fn reaps_exactly_one_child_by_pidfd() {
         let child = std::process::Command::new("sh").args(["-c", "exit 7"]).spawn().unwrap();
         let pidfd = pidfd_open(child.id()).unwrap();
