@@ -1,5 +1,5 @@
 //! File-system calls that do not block the runtime: each runs std's function on the
-//! blocking pool ([`spawn_blocking`](crest_runtime::task::spawn_blocking)).
+//! blocking pool ([`spawn_blocking`]).
 //!
 //! ```
 //! crest::block_on(async {

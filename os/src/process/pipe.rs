@@ -64,8 +64,8 @@ macro_rules! pipe_end {
 }
 
 pipe_end!(
-    /// The child's standard input, for the parent to write: [`AsyncWrite`]. Dropping it (or
-    /// [`close`](crate::process::Child::wait)) gives the child EOF.
+    /// The child's standard input, for the parent to write: [`AsyncWrite`]. Dropping it
+    /// gives the child EOF ([`Child::wait`](crate::process::Child::wait) drops it first).
     ChildStdin,
     std::process::ChildStdin
 );
