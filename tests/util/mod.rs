@@ -81,3 +81,15 @@ pub fn raise_from_plain_thread(signal: i32) {
     .join()
     .expect("the signalling thread");
 }
+
+/// Raises `signal` in a thread crest did not start, directed at that thread (`raise`, a
+/// `tgkill` to itself): the handler has run when this returns, unlike a `kill` to the
+/// process, which any thread may handle a little later.
+pub fn raise_in_plain_thread(signal: i32) {
+    std::thread::spawn(move || {
+        // SAFETY: raise takes no pointers; the process has a handler for it.
+        unsafe { libc::raise(signal) };
+    })
+    .join()
+    .expect("the signalling thread");
+}
