@@ -145,7 +145,14 @@ impl Command {
     ///
     /// # Panics
     /// Outside a crest runtime.
+    #[track_caller]
     pub fn spawn(&mut self) -> io::Result<Child> {
+        // Checked before the child exists: a panic after would leave it unwatched.
+        assert!(
+            crest_runtime::runtime::Handle::try_current().is_some(),
+            "crest::process::Command::spawn called outside a crest runtime; call it from a task \
+             (inside block_on, #[crest::main] or Runtime::block_on)"
+        );
         reap::reap_orphans();
         let mut std_child = self.std.spawn()?;
         match Self::adopt(&mut std_child, self.kill_on_drop) {
