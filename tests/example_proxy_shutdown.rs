@@ -29,6 +29,9 @@ fn sigterm_forwards_the_answer_in_flight_and_exits_0() -> io::Result<()> {
             Err(e) => return Err(e),
         }
     };
+    // No more upstream connections: a probe of `wait_refused` that the proxy accepts just
+    // before it stops then fails at once instead of waiting on an upstream nobody serves.
+    drop(upstream);
     server.set_nonblocking(false)?;
     server.set_read_timeout(Some(IO_TIMEOUT))?;
     let mut from_proxy = BufReader::new(server.try_clone()?);
