@@ -29,13 +29,21 @@
 //! a request that stalls half-sent for 10 s (`408`) and a chunked body (`501`: this server
 //! does not decode them). There is no `Date` header: load generators do not
 //! need it, and it would cost a clock read and formatting per second of load.
+//!
+//! SIGINT (ctrl-c) or SIGTERM stops it cleanly: it stops accepting (new connections are
+//! refused), answers every request it has started to receive, closes idle keep-alive
+//! connections, and exits 0; connections still open after the deadline (default 5 s,
+//! `http_hello ADDR SECONDS`) are dropped and it exits 1.
 
 use std::io;
 use std::net::{Shutdown, SocketAddr};
 use std::time::Duration;
 
+use async_channel::Receiver;
 use crest::io::{AsyncReadExt, AsyncWriteExt};
 use crest::net::{TcpListener, TcpStream};
+use crest::signal::unix::{signal, SignalKind};
+use futures_lite::future;
 
 const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 
@@ -57,6 +65,9 @@ const LINGER: Duration = Duration::from_secs(1);
 /// How long the accept loop rests after an error such as EMFILE before it tries again.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
+/// How long connections may take to finish after SIGINT/SIGTERM, unless given.
+const DEFAULT_DEADLINE: Duration = Duration::from_secs(5);
+
 const HELLO: &[u8] = b"HTTP/1.1 200 OK\r\nServer: crest\r\nContent-Type: text/plain; charset=utf-8\r\n\
 Content-Length: 13\r\n\r\nHello, World!";
 const HELLO_CLOSE: &[u8] = b"HTTP/1.1 200 OK\r\nServer: crest\r\nContent-Type: text/plain; charset=utf-8\r\n\
@@ -69,8 +80,8 @@ const BODY: &[u8] = b"Hello, World!";
 
 #[crest::main]
 async fn main() {
-    let addr = match parse_args() {
-        Ok(addr) => addr,
+    let (addr, deadline) = match parse_args() {
+        Ok(args) => args,
         Err(usage) => {
             eprintln!("{usage}");
             std::process::exit(2);
@@ -88,16 +99,33 @@ async fn main() {
         Err(_) => println!("listening on {addr}"),
     }
 
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
+    else {
+        eprintln!("http_hello: cannot listen for SIGTERM/SIGINT");
+        std::process::exit(1);
+    };
+    // Closing this channel (dropping `stop`) tells every connection to finish.
+    let (stop, stopping) = async_channel::bounded::<()>(1);
+    let mut connections = Vec::new();
     loop {
-        match listener.accept().await {
+        let signalled = async {
+            future::or(term.recv(), int.recv()).await;
+            None
+        };
+        let Some(accepted) = future::or(signalled, async { Some(listener.accept().await) }).await else {
+            break;
+        };
+        match accepted {
             Ok((stream, peer)) => {
-                crest::spawn(async move {
-                    if let Err(e) = serve(stream).await {
+                let stopping = stopping.clone();
+                connections.retain(|c: &crest::task::JoinHandle<()>| !c.is_finished());
+                connections.push(crest::spawn(async move {
+                    if let Err(e) = serve(stream, stopping).await {
                         if !is_disconnect(&e) {
                             eprintln!("http_hello: {peer}: {e}");
                         }
                     }
-                });
+                }));
             }
             Err(e) if is_disconnect(&e) => {}
             Err(e) => {
@@ -106,10 +134,26 @@ async fn main() {
             }
         }
     }
+
+    // Refuse new connections, tell the open ones to finish, give them until the deadline.
+    drop(listener);
+    drop(stop);
+    eprintln!("http_hello: stopping; {} connection(s) finishing", connections.len());
+    let finished = crest::time::timeout(deadline, async {
+        for connection in connections {
+            let _ = connection.await;
+        }
+    });
+    if finished.await.is_err() {
+        eprintln!("http_hello: connections still open after {deadline:?}; closing them");
+        std::process::exit(1);
+    }
+    eprintln!("http_hello: stopped cleanly");
 }
 
-/// Serves one connection until the client closes, asks to close, or misbehaves.
-async fn serve(stream: TcpStream) -> io::Result<()> {
+/// Serves one connection until the client closes, asks to close, or misbehaves, or the
+/// server stops: then a request already begun is answered, and an idle connection closes.
+async fn serve(stream: TcpStream, stopping: Receiver<()>) -> io::Result<()> {
     stream.set_nodelay(true)?;
     let mut io = &stream;
     let mut input = Input::new();
@@ -125,7 +169,16 @@ async fn serve(stream: TcpStream) -> io::Result<()> {
                 }
             }
         } else {
-            io.read(input.spare()).await?
+            // Between requests the stop is polled first: an idle keep-alive connection
+            // closes at once.
+            let stopped = async {
+                let _ = stopping.recv().await;
+                None
+            };
+            match future::or(stopped, async { Some(io.read(input.spare()).await) }).await {
+                Some(read) => read?,
+                None => return linger_close(&stream, input.spare()).await,
+            }
         };
         if n == 0 {
             return Ok(());
@@ -423,14 +476,21 @@ fn is_disconnect(e: &io::Error) -> bool {
     )
 }
 
-/// `http_hello [ADDR]`; the error is the usage text.
-fn parse_args() -> Result<String, String> {
-    let usage = format!("usage: http_hello [ADDR]   (default {DEFAULT_ADDR})");
+/// `http_hello [ADDR [DEADLINE_SECONDS]]`; the error is the usage text.
+fn parse_args() -> Result<(String, Duration), String> {
+    let usage = format!("usage: http_hello [ADDR [DEADLINE_SECONDS]]   (default {DEFAULT_ADDR}, 5 s)");
     let mut args = std::env::args().skip(1);
     let addr = match args.next() {
         None => DEFAULT_ADDR.to_string(),
         Some(a) if a == "-h" || a == "--help" => return Err(usage),
         Some(a) => a,
+    };
+    let deadline = match args.next() {
+        None => DEFAULT_DEADLINE,
+        Some(s) => match s.parse::<f64>() {
+            Ok(secs) if secs >= 0.0 && secs.is_finite() => Duration::from_secs_f64(secs),
+            _ => return Err(format!("http_hello: {s:?} is not a number of seconds\n{usage}")),
+        },
     };
     if args.next().is_some() {
         return Err(usage);
@@ -438,5 +498,5 @@ fn parse_args() -> Result<String, String> {
     if addr.parse::<SocketAddr>().is_err() && !addr.contains(':') {
         return Err(format!("http_hello: {addr:?} is not an address like 127.0.0.1:8080\n{usage}"));
     }
-    Ok(addr)
+    Ok((addr, deadline))
 }

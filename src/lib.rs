@@ -13,10 +13,13 @@
 //! * [`task`] has `JoinHandle`, `spawn_blocking`, `spawn_local` and `yield_now`.
 //! * [`time`] has sub-millisecond timers; [`io`] the I/O traits and [`io::Async`].
 //! * [`net`] has TCP, UDP and Unix sockets; [`sys::epoll`] the bare epoll API.
+//! * [`signal`] has Unix signals, [`process`] child processes, [`fs`] file-system calls.
 //! * `#[crest::main]` and `#[crest::test]` set a runtime up around an `async fn`.
 
 pub use crest_macros::{main, test};
 pub use crest_runtime::{block_on, io, runtime, spawn, sys, task, time};
+
+pub use crest_os::{fs, process, signal};
 
 /// Networking: TCP, UDP and Unix sockets on nonblocking fds.
 #[allow(unused_imports)]

@@ -216,6 +216,51 @@ impl Example {
         Ok(Duration::from_millis(ticks * 1000 / per_second))
     }
 
+    /// Sends signal `name` (`TERM`, `INT`) with the `kill` command, as a supervisor would.
+    pub fn kill_with(&self, name: &str) -> io::Result<()> {
+        let status =
+            Command::new("kill").arg(format!("-{name}")).arg(self.child.id().to_string()).status()?;
+        if !status.success() {
+            return Err(io::Error::other(format!("kill -{name} {} failed: {status}", self.child.id())));
+        }
+        Ok(())
+    }
+
+    /// Waits for the process to exit, at most `limit`; its status.
+    pub fn wait_exit(&mut self, limit: Duration) -> io::Result<ExitStatus> {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                return Ok(status);
+            }
+            if Instant::now() > deadline {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("{} still running after {limit:?}; stderr:\n{}", self.name, self.stderr()),
+                ));
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Waits until connecting to the example is refused (it stopped listening), at most
+    /// `limit`.
+    pub fn wait_refused(&self, limit: Duration) -> io::Result<()> {
+        let deadline = Instant::now() + limit;
+        loop {
+            match TcpStream::connect(self.addr) {
+                Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => return Ok(()),
+                _ if Instant::now() > deadline => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        format!("{} still accepted connections {limit:?} after the signal", self.name),
+                    ))
+                }
+                _ => thread::sleep(Duration::from_millis(10)),
+            }
+        }
+    }
+
     /// Whether the process is still running (a server should never exit on bad input).
     pub fn is_running(&mut self) -> io::Result<bool> {
         Ok(self.child.try_wait()?.is_none())

@@ -29,5 +29,7 @@ pub mod epoll;
 pub(crate) mod eventfd;
 pub mod fd;
 #[doc(hidden)]
+pub mod process;
+#[doc(hidden)]
 pub mod socket;
 pub(crate) mod thread;
