@@ -18,6 +18,10 @@
 pub use crest_macros::{main, test};
 pub use crest_runtime::{block_on, io, runtime, spawn, sys, task, time};
 
+mod macros;
+#[doc(hidden)]
+pub use macros::__private;
+
 /// Networking: TCP, UDP and Unix sockets on nonblocking fds.
 #[allow(unused_imports)]
 pub mod net {

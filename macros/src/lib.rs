@@ -238,3 +238,19 @@ fn entry(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
     out.extend(expand::expand(kind, &config, item));
     out
 }
+
+mod select;
+
+/// Not public API: `crest::select!` uses it to test a branch's pattern by reference.
+#[doc(hidden)]
+#[proc_macro]
+pub fn __select_clean_pattern(input: TokenStream) -> TokenStream {
+    select::clean_pattern(input)
+}
+
+/// Not public API: a compile error on the given tokens, for the facade's `macro_rules!`.
+#[doc(hidden)]
+#[proc_macro]
+pub fn __error_at(input: TokenStream) -> TokenStream {
+    select::error_at(input)
+}
