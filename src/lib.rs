@@ -16,6 +16,7 @@
 //! * `#[crest::main]` and `#[crest::test]` set a runtime up around an `async fn`.
 
 pub use crest_macros::{main, test};
+pub use crest_runtime::task_local;
 pub use crest_runtime::{block_on, io, runtime, spawn, sys, task, time};
 
 mod macros;

@@ -36,6 +36,7 @@ mod join_set;
 mod list;
 pub(crate) mod raw;
 mod state;
+mod task_local;
 mod waker;
 mod yield_now;
 
@@ -50,6 +51,7 @@ pub use join::{JoinError, JoinHandle};
 pub use join_set::JoinSet;
 pub(crate) use list::OwnedTasks;
 use raw::Header;
+pub use task_local::{AccessError, LocalKey, TaskLocalFuture};
 pub use yield_now::yield_now;
 
 pub use crate::runtime::blocking::spawn_blocking;
