@@ -75,6 +75,8 @@ use crate::item::ItemFn;
 /// - `flavor = "current_thread"`: `Builder::new_current_thread()`, everything on the calling
 ///   thread.
 /// - `worker_threads = N`: `N` workers (at least 1); only with `"multi_thread"`.
+/// - `start_paused = true`: the test clock (`crest::time::pause`) is paused before the body
+///   runs; only with `"current_thread"`.
 ///
 /// Anything else (an unknown argument, a value of the wrong type, `worker_threads` with
 /// `"current_thread"`, a function that is not `async`, `main` taking arguments) is a compile
