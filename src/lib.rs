@@ -33,3 +33,8 @@ pub mod net {
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+
+/// docs/porting-from-tokio.md's Rust snippets, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/porting-from-tokio.md")]
+pub struct PortingDoctests;
