@@ -85,3 +85,33 @@ fn pause_on_a_multi_thread_runtime_panics_clearly() {
     let rt = crest::runtime::Builder::new_multi_thread().worker_threads(1).build().unwrap();
     rt.block_on(async { pause() });
 }
+
+#[test]
+fn a_reply_already_on_its_way_beats_a_timeout() {
+    use crest::io::{AsyncReadExt, AsyncWriteExt};
+    util::block_on_timeout(util::LIMIT, async {
+        pause();
+        let (mut client, mut server) = util::net::tcp_pair().await?;
+        crest::spawn(async move {
+            let mut buf = [0u8; 1];
+            while server.read_exact(&mut buf).await.is_ok() {
+                if server.write_all(&buf).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let start = now();
+        for i in 0..50u8 {
+            client.write_all(&[i]).await?;
+            let mut got = [0u8; 1];
+            // The driver looks for I/O before it jumps the clock to this timeout.
+            timeout(Duration::from_secs(1), client.read_exact(&mut got))
+                .await
+                .map_err(|_| std::io::Error::other(format!("round {i} timed out on the paused clock")))??;
+            assert_eq!(got[0], i);
+        }
+        assert_eq!(now(), start, "no timer was due, so the clock did not move");
+        std::io::Result::Ok(())
+    })
+    .unwrap();
+}

@@ -108,11 +108,14 @@ impl Driver {
             let released = std::mem::take(&mut handle.lock_registrations().release);
             drop(released);
         }
+        // A paused clock with every task idle (this is a wait, not a look): look for I/O
+        // without waiting, and only if none arrived jump to the next timer instead of
+        // sleeping towards it, so that a reply already on its way beats a timeout.
+        let mut jump_to = None;
         let timeout = match handle.timers.next_deadline() {
             None => timeout,
-            // A paused clock with every task idle (this is a wait, not a look): jump to the
-            // next timer instead of sleeping towards it.
-            Some(deadline) if timeout != Some(Duration::ZERO) && handle.clock.skip_to(deadline) => {
+            Some(deadline) if timeout != Some(Duration::ZERO) && handle.clock.is_paused() => {
+                jump_to = Some(deadline);
                 Some(Duration::ZERO)
             }
             Some(deadline) => {
@@ -123,6 +126,9 @@ impl Driver {
         match handle.epoll.wait(&mut self.events, timeout) {
             Ok(_) => {}
             Err(e) => return Err(e),
+        }
+        if let Some(deadline) = jump_to.filter(|_| self.events.is_empty()) {
+            handle.clock.skip_to(deadline);
         }
         let mut dispatched = 0;
         for event in &self.events {

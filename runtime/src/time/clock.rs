@@ -47,6 +47,11 @@ impl Clock {
         state.frozen.unwrap_or_else(|| Instant::now() + state.ahead)
     }
 
+    /// True while paused.
+    pub(crate) fn is_paused(&self) -> bool {
+        self.virtual_time.load(Ordering::Relaxed) && self.lock().frozen.is_some()
+    }
+
     /// Stops the clock at the current time.
     ///
     /// # Panics
@@ -82,18 +87,10 @@ impl Clock {
         *frozen
     }
 
-    /// Moves a paused clock to `deadline` if that is later; true when it is paused.
-    pub(crate) fn skip_to(&self, deadline: Instant) -> bool {
-        if !self.virtual_time.load(Ordering::Relaxed) {
-            return false;
-        }
-        let mut state = self.lock();
-        match state.frozen.as_mut() {
-            Some(frozen) => {
-                *frozen = (*frozen).max(deadline);
-                true
-            }
-            None => false,
+    /// Moves a paused clock to `deadline` if that is later; nothing when not paused.
+    pub(crate) fn skip_to(&self, deadline: Instant) {
+        if let Some(frozen) = self.lock().frozen.as_mut() {
+            *frozen = (*frozen).max(deadline);
         }
     }
 }
