@@ -21,8 +21,8 @@
 //! (a reset) closes both. An upstream that refuses, or does not answer within 10 s, is
 //! reported on stderr and the client's connection is closed.
 //!
-//! Each connection is one task that runs both copies side by side over `&TcpStream`, with
-//! one buffer per direction allocated once.
+//! Each connection is one task that runs `crest::io::copy_bidirectional` over
+//! `&TcpStream`, with one buffer per direction allocated once.
 //!
 //! SIGINT (ctrl-c) or SIGTERM stops it cleanly: it stops accepting (new connections are
 //! refused), stops reading from each client (a `shutdown(SHUT_RD)`: what the client sent
@@ -35,13 +35,9 @@ use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crest::io::{AsyncReadExt, AsyncWriteExt};
 use crest::net::{TcpListener, TcpStream};
 use crest::signal::unix::{signal, SignalKind};
 use futures_lite::future;
-
-/// Per direction: large enough that a bulk transfer moves in few syscalls.
-const BUF_SIZE: usize = 16 * 1024;
 
 /// How long a connection to the upstream may take before the client is turned away.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -161,38 +157,15 @@ async fn main() {
     eprintln!("proxy: stopped cleanly");
 }
 
-/// Copies both ways until both directions have ended; the first error, if any.
+/// Copies both ways until both directions have ended (`crest::io::copy_bidirectional`
+/// passes each half-close on); the first error, if any. Both sockets close when the
+/// task ends.
 async fn splice(client: &TcpStream, server: &TcpStream) -> io::Result<()> {
     // Small request/response exchanges should not wait on Nagle; neither side batches.
     client.set_nodelay(true)?;
     server.set_nodelay(true)?;
-    let (up, down) = future::zip(copy(client, server), copy(server, client)).await;
-    up.and(down)
-}
-
-/// Copies `from` to `to` until EOF, then half-closes `to`. On an error, shuts both sockets
-/// down both ways, so that the copy the other way ends too instead of waiting on a peer
-/// that is gone.
-async fn copy(from: &TcpStream, to: &TcpStream) -> io::Result<()> {
-    let mut buf = vec![0u8; BUF_SIZE];
-    let (mut reader, mut writer) = (from, to);
-    let result = async {
-        loop {
-            let n = reader.read(&mut buf).await?;
-            if n == 0 {
-                // The other side may have gone already; its copy reports that.
-                let _ = to.shutdown(Shutdown::Write);
-                return Ok(());
-            }
-            writer.write_all(&buf[..n]).await?;
-        }
-    }
-    .await;
-    if result.is_err() {
-        let _ = from.shutdown(Shutdown::Both);
-        let _ = to.shutdown(Shutdown::Both);
-    }
-    result
+    let (mut client, mut server) = (client, server);
+    crest::io::copy_bidirectional(&mut client, &mut server).await.map(|_| ())
 }
 
 fn is_disconnect(e: &io::Error) -> bool {

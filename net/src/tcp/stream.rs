@@ -141,6 +141,26 @@ impl TcpStream {
         self.io.get_ref().set_nodelay(nodelay)
     }
 
+    /// Turns TCP keepalive on, with `idle` before the first probe (`Some`; whole seconds, at
+    /// least 1), or off (`None`). The kernel's defaults stay for the probe interval and
+    /// count.
+    ///
+    /// ```
+    /// # crest::block_on(async {
+    /// let listener = crest::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let stream = crest::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// stream.set_keepalive(Some(std::time::Duration::from_secs(60)))?;
+    /// stream.set_keepalive(None)?;
+    /// # std::io::Result::Ok(())
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// When `setsockopt` fails.
+    pub fn set_keepalive(&self, idle: Option<Duration>) -> io::Result<()> {
+        socket::set_keepalive(self.as_fd(), idle)
+    }
+
     /// Whether `TCP_NODELAY` is set.
     ///
     /// # Errors

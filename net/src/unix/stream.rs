@@ -99,6 +99,16 @@ impl UnixStream {
         self.io.into_inner()
     }
 
+    /// The credentials of the peer process as the kernel recorded them at `connect`
+    /// (`SO_PEERCRED`).
+    ///
+    /// # Errors
+    /// When `getsockopt` fails.
+    pub fn peer_cred(&self) -> io::Result<super::UCred> {
+        let (pid, uid, gid) = socket::peer_cred(self.as_fd())?;
+        Ok(super::UCred { pid: (pid != 0).then_some(pid), uid, gid })
+    }
+
     /// The address of the peer (unnamed unless it bound one).
     ///
     /// # Errors

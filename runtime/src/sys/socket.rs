@@ -398,6 +398,59 @@ fn unix_addr(path: &Path) -> io::Result<(libc::sockaddr_un, socklen_t)> {
     Ok((raw, len as socklen_t))
 }
 
+/// The credentials of a Unix socket's peer as the kernel recorded them at `connect` (or
+/// `socketpair`): `SO_PEERCRED`, as `(pid, uid, gid)`.
+///
+/// # Errors
+/// `ENOTSOCK`, `EBADF`; `ENOPROTOOPT` on a socket that is not a Unix socket.
+pub fn peer_cred(fd: BorrowedFd<'_>) -> io::Result<(i32, u32, u32)> {
+    let mut cred = libc::ucred { pid: 0, uid: 0, gid: 0 };
+    let mut len = mem::size_of::<libc::ucred>() as socklen_t;
+    // SAFETY: `cred` is a live ucred and `len` its size; the kernel writes at most that.
+    syscall!(getsockopt(
+        fd.as_raw_fd(),
+        libc::SOL_SOCKET,
+        libc::SO_PEERCRED,
+        (&mut cred as *mut libc::ucred).cast(),
+        &mut len,
+    ))?;
+    Ok((cred.pid, cred.uid, cred.gid))
+}
+
+/// Turns TCP keepalive off (`None`) or on with `idle` before the first probe
+/// (`SO_KEEPALIVE`, then `TCP_KEEPIDLE` in whole seconds, at least 1, at most `i32::MAX`).
+///
+/// # Errors
+/// When `setsockopt` fails.
+pub fn set_keepalive(fd: BorrowedFd<'_>, idle: Option<Duration>) -> io::Result<()> {
+    match idle {
+        None => set_int_option(fd, libc::SOL_SOCKET, libc::SO_KEEPALIVE, 0),
+        Some(idle) => {
+            let secs = idle.as_secs().clamp(1, i32::MAX as u64) as c_int;
+            set_int_option(fd, libc::IPPROTO_TCP, libc::TCP_KEEPIDLE, secs)?;
+            set_int_option(fd, libc::SOL_SOCKET, libc::SO_KEEPALIVE, 1)
+        }
+    }
+}
+
+/// Sets the interface an IPv4 socket sends multicast datagrams from (`IP_MULTICAST_IF`),
+/// by the interface's address.
+///
+/// # Errors
+/// `EADDRNOTAVAIL` when no interface has that address.
+pub fn set_multicast_if_v4(fd: BorrowedFd<'_>, interface: Ipv4Addr) -> io::Result<()> {
+    let addr = libc::in_addr { s_addr: u32::from(interface).to_be() };
+    // SAFETY: passes a pointer to a live in_addr and its exact size.
+    syscall!(setsockopt(
+        fd.as_raw_fd(),
+        libc::IPPROTO_IP,
+        libc::IP_MULTICAST_IF,
+        (&addr as *const libc::in_addr).cast(),
+        mem::size_of::<libc::in_addr>() as socklen_t,
+    ))?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,7 @@ use std::sync::Mutex;
 use std::task::{Context, Poll};
 
 use super::raw::Header;
+use super::{AbortHandle, Task};
 
 /// An owned permission to await a spawned task's output.
 ///
@@ -64,6 +65,22 @@ impl<T> JoinHandle<T> {
             // takes over.
             unsafe { (header.vtable.schedule)(self.ptr) }
         }
+    }
+
+    /// A handle that can cancel this task but not read its output; it may be cloned and
+    /// shared, and outlives this `JoinHandle`.
+    ///
+    /// ```
+    /// crest::block_on(async {
+    ///     let handle = crest::spawn(std::future::pending::<()>());
+    ///     let abort = handle.abort_handle();
+    ///     drop(handle); // detached, but still cancellable
+    ///     abort.abort();
+    /// });
+    /// ```
+    pub fn abort_handle(&self) -> AbortHandle {
+        self.header().state.ref_inc();
+        AbortHandle::new(Task::from_raw(self.ptr))
     }
 
     /// True once the task has completed, panicked or been cancelled.
