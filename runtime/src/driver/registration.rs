@@ -27,7 +27,10 @@ impl Registration {
         match self.readiness.poll_ready(dir, cx) {
             Poll::Ready(ev) if ev.shutdown => Poll::Ready(Err(shutdown_error())),
             Poll::Ready(ev) => Poll::Ready(Ok(ev)),
-            Poll::Pending => Poll::Pending,
+            Poll::Pending => {
+                crate::sys::chaos::spurious_wake(cx.waker());
+                Poll::Pending
+            }
         }
     }
 
