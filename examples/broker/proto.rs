@@ -70,17 +70,20 @@ pub(crate) async fn read_line<R: AsyncBufRead + Unpin>(
     loop {
         let available = reader.fill_buf().await?;
         if available.is_empty() {
+            if line.len() > MAX_LINE {
+                return Err(too_long());
+            }
             return Ok(!line.is_empty());
         }
         let (take, end) = match available.iter().position(|&b| b == b'\n') {
             Some(i) => (i + 1, true),
             None => (available.len(), false),
         };
-        if line.len() + take - usize::from(end) > MAX_LINE {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("line too long (the limit is {MAX_LINE} bytes); closing"),
-            ));
+        // A `\r` before the `\n` belongs to the line end, not to the line; until the
+        // `\n` comes, a last `\r` may be one, so one byte more is allowed.
+        let cr = end && if take >= 2 { available[take - 2] == b'\r' } else { line.last() == Some(&b'\r') };
+        if line.len() + take - usize::from(end) - usize::from(cr) > MAX_LINE + usize::from(!end) {
+            return Err(too_long());
         }
         line.extend_from_slice(&available[..take]);
         reader.consume(take);
@@ -92,4 +95,11 @@ pub(crate) async fn read_line<R: AsyncBufRead + Unpin>(
             return Ok(true);
         }
     }
+}
+
+fn too_long() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("line too long (the limit is {MAX_LINE} bytes); closing"),
+    )
 }
