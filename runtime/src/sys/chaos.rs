@@ -2,16 +2,16 @@
 //! (`RUSTFLAGS="--cfg crest_chaos"`, run by `scripts/chaos`).
 //!
 //! Off by default, and then free: every function below is an `#[inline(always)]` no-op
-//! (`false`, the length unchanged, a zero-sized [`EpollFaults`]), so the normal build
+//! (`false`, the length unchanged, a zero-sized `EpollFaults`), so the normal build
 //! compiles to the code it had before. Under `--cfg crest_chaos`:
 //!
 //! | fault | where | what the kernel does that it imitates |
 //! | --- | --- | --- |
-//! | `EINTR` | the retry loops of `Epoll::wait`, `accept`, `send`, `sendmsg` ([`interrupt`]) | a signal arrives before anything was transferred |
-//! | short reads and writes | stream-socket reads and writes in `crest-net` ([`short`]) | a read returns part of the queue, a write takes part of the buffer |
-//! | delayed events | the driver's `Epoll::wait` ([`EpollFaults`]) | an event is reported one `epoll_wait` later than it could have been |
-//! | stale edges | the driver's `Epoll::wait` ([`EpollFaults`]) | an `IN` edge whose data (or connection) someone else took first: the next read or `accept` says `EAGAIN` |
-//! | spurious wakeups | `Registration::poll_ready` ([`spurious_wake`]) | a waker woken with no readiness change |
+//! | `EINTR` | the retry loops of `Epoll::wait`, `accept`, `send`, `sendmsg` (`interrupt`) | a signal arrives before anything was transferred |
+//! | short reads and writes | stream-socket reads and writes in `crest-net` (`short`) | a read returns part of the queue, a write takes part of the buffer |
+//! | delayed events | the driver's `Epoll::wait` (`EpollFaults`) | an event is reported one `epoll_wait` later than it could have been |
+//! | stale edges | the driver's `Epoll::wait` (`EpollFaults`) | an `IN` edge whose data (or connection) someone else took first: the next read or `accept` says `EAGAIN` |
+//! | spurious wakeups | `Registration::poll_ready` (`spurious_wake`) | a waker woken with no readiness change |
 //!
 //! What it never does is what no kernel does, and what edge-triggered code cannot survive:
 //! say `EAGAIN` while the resource has data, or report an event for a descriptor after
