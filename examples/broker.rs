@@ -43,18 +43,16 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_channel::{Receiver, Sender, TrySendError};
-use crest::io::{AsyncBufRead, AsyncBufReadExt, AsyncWriteExt, BufReader};
+use crest::io::{AsyncWriteExt, BufReader};
 use crest::net::{TcpListener, TcpStream};
 use crest::signal::unix::{signal, SignalKind};
 use futures_lite::future;
 
+#[path = "broker/proto.rs"]
+mod proto;
+use proto::{parse, read_line, reply, Command};
+
 const DEFAULT_ADDR: &str = "127.0.0.1:7880";
-
-/// The longest line a client may send, without its line ending.
-const MAX_LINE: usize = 64 * 1024;
-
-/// The longest topic name, in bytes.
-const MAX_TOPIC: usize = 256;
 
 /// The most topics one client may be subscribed to.
 const MAX_SUBSCRIPTIONS: usize = 1024;
@@ -177,14 +175,6 @@ struct Client {
     topics: HashSet<Topic>,
 }
 
-/// What a command asks for, parsed; borrowed from the line.
-#[derive(Debug)]
-enum Command<'a> {
-    Sub(&'a [u8]),
-    Unsub(&'a [u8]),
-    Pub(&'a [u8], &'a [u8]),
-}
-
 impl Broker {
     fn lock(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock leaves plain data behind, still consistent.
@@ -300,45 +290,6 @@ impl State {
                 subscribers.remove(topic);
             }
         }
-    }
-}
-
-/// `head topic tail\n`.
-fn reply(head: &[u8], topic: &[u8], tail: &[u8]) -> Vec<u8> {
-    [head, topic, tail, b"\n"].concat()
-}
-
-/// Parses one line; the error is the text of the `ERR` reply.
-fn parse(line: &[u8]) -> Result<Command<'_>, String> {
-    const USAGE: &str = "use SUB topic, UNSUB topic or PUB topic message";
-    let mut words = line.splitn(3, |&b| b == b' ');
-    let verb = words.next().unwrap_or_default();
-    let topic = words.next();
-    let rest = words.next();
-    let topic = |usage: &str| -> Result<&[u8], String> {
-        match topic {
-            None | Some(b"") => Err(format!("usage: {usage}")),
-            Some(t) if t.len() > MAX_TOPIC => Err(format!("a topic has at most {MAX_TOPIC} bytes")),
-            Some(t) if t.iter().any(|b| b.is_ascii_control()) => {
-                Err("a topic has no control characters".to_string())
-            }
-            Some(t) => Ok(t),
-        }
-    };
-    if verb.eq_ignore_ascii_case(b"SUB") || verb.eq_ignore_ascii_case(b"UNSUB") {
-        let upper = String::from_utf8_lossy(verb).to_ascii_uppercase();
-        let t = topic(&format!("{upper} topic"))?;
-        if rest.is_some() {
-            return Err(format!("usage: {upper} topic (a topic has no spaces)"));
-        }
-        Ok(if upper == "SUB" { Command::Sub(t) } else { Command::Unsub(t) })
-    } else if verb.eq_ignore_ascii_case(b"PUB") {
-        let t = topic("PUB topic message")?;
-        let message = rest.ok_or_else(|| "usage: PUB topic message".to_string())?;
-        Ok(Command::Pub(t, message))
-    } else {
-        let shown: String = String::from_utf8_lossy(verb).chars().take(32).collect();
-        Err(format!("unknown command {shown:?}; {USAGE}"))
     }
 }
 
@@ -459,38 +410,6 @@ enum Next {
 async fn wait_for_kick(kicked: &Receiver<()>) {
     if kicked.recv().await.is_err() {
         future::pending::<()>().await;
-    }
-}
-
-/// Reads one line into `line`, without its `\n` or `\r\n`. `Ok(false)` at EOF with nothing
-/// read. A line longer than [`MAX_LINE`] is an `InvalidData` error, found without reading
-/// more than a buffer past the limit.
-async fn read_line<R: AsyncBufRead + Unpin>(reader: &mut R, line: &mut Vec<u8>) -> io::Result<bool> {
-    line.clear();
-    loop {
-        let available = reader.fill_buf().await?;
-        if available.is_empty() {
-            return Ok(!line.is_empty());
-        }
-        let (take, end) = match available.iter().position(|&b| b == b'\n') {
-            Some(i) => (i + 1, true),
-            None => (available.len(), false),
-        };
-        if line.len() + take - usize::from(end) > MAX_LINE {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("line too long (the limit is {MAX_LINE} bytes); closing"),
-            ));
-        }
-        line.extend_from_slice(&available[..take]);
-        reader.consume(take);
-        if end {
-            line.pop();
-            if line.last() == Some(&b'\r') {
-                line.pop();
-            }
-            return Ok(true);
-        }
     }
 }
 

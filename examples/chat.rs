@@ -41,18 +41,16 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_channel::{Receiver, Sender, TrySendError};
-use crest::io::{AsyncBufRead, AsyncBufReadExt, AsyncWriteExt, BufReader};
+use crest::io::{AsyncWriteExt, BufReader};
 use crest::net::{TcpListener, TcpStream};
 use crest::signal::unix::{signal, SignalKind};
 use futures_lite::future;
 
+#[path = "chat/proto.rs"]
+mod proto;
+use proto::{parse_message, read_line, valid_nick, Message};
+
 const DEFAULT_ADDR: &str = "127.0.0.1:7879";
-
-/// The longest line a client may send, without its line ending.
-const MAX_LINE: usize = 64 * 1024;
-
-/// The longest nickname, in bytes.
-const MAX_NICK: usize = 32;
 
 /// How many messages may wait for a member before it counts as too slow.
 const QUEUE_LEN: usize = 256;
@@ -347,20 +345,19 @@ async fn read_messages(
         if lines % LINES_PER_TURN == 0 {
             crest::task::yield_now().await;
         }
-        let Ok(text) = std::str::from_utf8(line) else {
-            let _ = own.try_send("ERR messages must be UTF-8 text\n".into());
-            continue;
-        };
-        match text {
-            "" => {}
-            "/quit" => {
+        match parse_message(line) {
+            Message::NotText => {
+                let _ = own.try_send("ERR messages must be UTF-8 text\n".into());
+            }
+            Message::Empty => {}
+            Message::Quit => {
                 let _ = own.try_send(format!("*** Bye, {nick}!\n").into());
                 return Leave::Quit;
             }
-            command if command.starts_with('/') => {
+            Message::Unknown(command) => {
                 let _ = own.try_send(format!("ERR unknown command {command}; /quit leaves\n").into());
             }
-            text => room.broadcast(id, format!("{nick}: {text}\n").into()),
+            Message::Text(text) => room.broadcast(id, format!("{nick}: {text}\n").into()),
         }
     }
 }
@@ -432,57 +429,6 @@ async fn wait_for_kick(kicked: &Receiver<()>) {
     if kicked.recv().await.is_err() {
         future::pending::<()>().await;
     }
-}
-
-/// Reads one line into `line`, without its `\n` or `\r\n`. `Ok(false)` at EOF with nothing
-/// read. A line longer than [`MAX_LINE`] is an `InvalidData` error, found without reading
-/// more than a buffer past the limit.
-async fn read_line<R: AsyncBufRead + Unpin>(reader: &mut R, line: &mut Vec<u8>) -> io::Result<bool> {
-    line.clear();
-    loop {
-        let available = reader.fill_buf().await?;
-        if available.is_empty() {
-            return Ok(!line.is_empty());
-        }
-        let (take, end) = match available.iter().position(|&b| b == b'\n') {
-            Some(i) => (i + 1, true),
-            None => (available.len(), false),
-        };
-        if line.len() + take - usize::from(end) > MAX_LINE {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("line too long (the limit is {MAX_LINE} bytes); closing"),
-            ));
-        }
-        line.extend_from_slice(&available[..take]);
-        reader.consume(take);
-        if end {
-            line.pop();
-            if line.last() == Some(&b'\r') {
-                line.pop();
-            }
-            return Ok(true);
-        }
-    }
-}
-
-/// A nickname: UTF-8, 1 to [`MAX_NICK`] bytes, no spaces or control characters.
-fn valid_nick(line: &[u8]) -> Result<&str, String> {
-    let nick =
-        std::str::from_utf8(line).map_err(|_| "a nickname must be UTF-8 text; try again".to_string())?;
-    let nick = nick.trim();
-    if nick.is_empty() {
-        return Err("a nickname cannot be empty; try again".into());
-    }
-    if nick.len() > MAX_NICK {
-        return Err(format!("a nickname has at most {MAX_NICK} bytes; try again"));
-    }
-    if nick.chars().any(|c| c.is_whitespace() || c.is_control()) || nick.starts_with('/') {
-        return Err(
-            "a nickname has no spaces or control characters and does not start with /; try again".into()
-        );
-    }
-    Ok(nick)
 }
 
 fn is_disconnect(e: &io::Error) -> bool {

@@ -9,6 +9,9 @@
 //! descriptors or other credentials, with data still queued behind it. Datagram sockets
 //! and `accept` use the plain `read_with`/`write_with`.
 //!
+//! The chaos build (`--cfg crest_chaos`) shortens the length a read or write asks for
+//! *before* it is compared with the result, so the shortcut stays sound under it.
+//!
 //! Writes use `send`/`sendmsg` with `MSG_NOSIGNAL` (std's `write` does not pass it), so a
 //! write to a closed peer is `Err(BrokenPipe)`, never a `SIGPIPE`.
 
@@ -18,7 +21,7 @@ use std::os::fd::AsFd;
 use std::task::{Context, Poll};
 
 use crest_runtime::io::Async;
-use crest_runtime::sys::socket;
+use crest_runtime::sys::{chaos, socket};
 
 /// Whether a short read may clear readiness (see the module docs): TCP yes, Unix no.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -36,7 +39,8 @@ pub(crate) fn poll_read<T: AsFd>(
 where
     for<'a> &'a T: Read,
 {
-    let len = buf.len();
+    let len = chaos::short(buf.len());
+    let buf = &mut buf[..len];
     match short {
         ShortRead::Clears => io.poll_stream_io(cx, false, len, |mut s| s.read(buf)),
         ShortRead::Keeps => io.poll_read_with(cx, |mut s| s.read(buf)),
@@ -81,6 +85,8 @@ pub(crate) fn poll_write<T: AsFd>(
     cx: &mut Context<'_>,
     buf: &[u8],
 ) -> Poll<io::Result<usize>> {
+    let len = chaos::short(buf.len());
+    let buf = &buf[..len];
     io.poll_stream_io(cx, true, buf.len(), |s| socket::send(s.as_fd(), buf))
 }
 

@@ -65,8 +65,11 @@ pub fn example_binary(name: &str) -> io::Result<PathBuf> {
     // In a cross-compiling layout (`target/TRIPLE/PROFILE`: `--target`, as scripts/asan
     // builds) the target directory is one level further up, and the example is built for
     // the same triple; cargo marks both levels with a CACHEDIR.TAG.
+    // A target directory nested in another (`target/chaos`, scripts/chaos) is told from
+    // the cross layout by the `.rustc_info.json` cargo keeps at a target directory's root.
     if let Some(dir) = profile_dir.parent() {
-        let target_dir = dir.parent().filter(|up| up.join("CACHEDIR.TAG").exists());
+        let nested = dir.join(".rustc_info.json").exists();
+        let target_dir = dir.parent().filter(|up| !nested && up.join("CACHEDIR.TAG").exists());
         let triple = dir.file_name().and_then(|t| t.to_str());
         match (target_dir, triple) {
             (Some(target_dir), Some(triple)) => {

@@ -100,6 +100,7 @@ impl Driver {
     pub(crate) fn new(config: Config) -> io::Result<Driver> {
         let mut epoll = Epoll::new()?;
         epoll.set_precise_timeouts(config.precise_timeouts);
+        epoll.enable_faults();
         let waker = EventFd::new()?;
         epoll.add(waker.as_fd(), Events::IN | Events::ET, WAKE_TOKEN)?;
         let handle = Arc::new(Handle {

@@ -35,7 +35,10 @@ impl Registration {
         match self.readiness.poll_ready(dir, cx, waiter) {
             Poll::Ready(ev) if ev.shutdown => Poll::Ready(Err(self.handle.shutdown_error())),
             Poll::Ready(ev) => Poll::Ready(Ok(ev)),
-            Poll::Pending => Poll::Pending,
+            Poll::Pending => {
+                crate::sys::chaos::spurious_wake(cx.waker());
+                Poll::Pending
+            }
         }
     }
 

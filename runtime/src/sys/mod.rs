@@ -25,6 +25,8 @@ macro_rules! syscall {
 #[allow(unused_imports)]
 pub(crate) use syscall;
 
+#[doc(hidden)]
+pub mod chaos;
 pub mod epoll;
 pub(crate) mod eventfd;
 pub mod fd;

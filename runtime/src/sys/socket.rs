@@ -19,6 +19,8 @@ use std::time::Duration;
 
 use libc::{c_int, socklen_t};
 
+use super::chaos;
+
 /// The most buffers one `sendmsg` (or `readv`) takes: `IOV_MAX` (`UIO_MAXIOV`) on Linux.
 /// [`send_vectored`] leaves the rest for the next call, as a short write; std's
 /// `read_vectored` does the same.
@@ -120,6 +122,9 @@ pub fn accept(fd: BorrowedFd<'_>) -> io::Result<(OwnedFd, SocketAddr)> {
     let mut storage = empty_storage();
     let mut len = mem::size_of::<libc::sockaddr_storage>() as socklen_t;
     let raw = loop {
+        if chaos::interrupt() {
+            continue;
+        }
         // SAFETY: `storage` is a live sockaddr_storage and `len` holds its size, so the
         // kernel writes at most that many bytes.
         match syscall!(accept4(
@@ -146,6 +151,9 @@ pub fn accept(fd: BorrowedFd<'_>) -> io::Result<(OwnedFd, SocketAddr)> {
 /// As [`accept`].
 pub fn accept_unix(fd: BorrowedFd<'_>) -> io::Result<OwnedFd> {
     let raw = loop {
+        if chaos::interrupt() {
+            continue;
+        }
         // SAFETY: null address and length pointers ask the kernel not to report the peer.
         match syscall!(accept4(
             fd.as_raw_fd(),
@@ -168,6 +176,9 @@ pub fn accept_unix(fd: BorrowedFd<'_>) -> io::Result<OwnedFd> {
 /// `WouldBlock` when the send buffer is full; `EPIPE`/`ECONNRESET` when the peer is gone.
 pub fn send(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
     loop {
+        if chaos::interrupt() {
+            continue;
+        }
         // SAFETY: `buf` is a live slice of `buf.len()` readable bytes.
         match syscall!(send(fd.as_raw_fd(), buf.as_ptr().cast(), buf.len(), libc::MSG_NOSIGNAL)) {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -205,6 +216,9 @@ pub fn send_vectored(fd: BorrowedFd<'_>, bufs: &[IoSlice<'_>]) -> io::Result<usi
     msg.msg_iov = bufs.as_ptr() as *mut libc::iovec;
     msg.msg_iovlen = bufs.len() as _;
     loop {
+        if chaos::interrupt() {
+            continue;
+        }
         // SAFETY: `msg` points at `bufs.len()` live iovecs, each naming a live buffer; no
         // name or control data is passed.
         match syscall!(sendmsg(fd.as_raw_fd(), &msg, libc::MSG_NOSIGNAL)) {
