@@ -152,7 +152,7 @@ impl Driver {
             handle.timers.process(handle.clock.now());
             return Err(e);
         }
-        if let Some(deadline) = jump_to.filter(|_| self.events.is_empty()) {
+        if let Some(deadline) = jump_to.filter(|_| self.events.is_empty() && !handle.epoll.holds_events()) {
             handle.clock.skip_to(deadline);
         }
         // Resolve tokens under the lock, wake outside it: a waker may run any code,

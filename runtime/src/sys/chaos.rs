@@ -77,6 +77,10 @@ mod imp {
         }
         #[inline(always)]
         pub(crate) fn after_wait(&self, _out: &mut Vec<Event>) {}
+        #[inline(always)]
+        pub(crate) fn holding(&self) -> bool {
+            false
+        }
     }
 }
 
@@ -240,6 +244,12 @@ mod imp {
                 return Some(Duration::ZERO);
             }
             timeout
+        }
+
+        /// Whether events are held for the next wait: they have arrived, as far as the
+        /// kernel is concerned (a paused clock must not jump past them).
+        pub(crate) fn holding(&self) -> bool {
+            self.enabled && !self.lock().held.is_empty()
         }
 
         /// Holds back some of the events this wait got, and adds those held by the last

@@ -265,6 +265,12 @@ impl Epoll {
         self.faults.enable();
     }
 
+    /// Whether the chaos build holds events back for the next wait (always false in the
+    /// normal build): those events have arrived, so a paused clock must not jump past them.
+    pub(crate) fn holds_events(&self) -> bool {
+        self.faults.holding()
+    }
+
     fn probe_pwait2(&self) -> bool {
         match PWAIT2.load(Ordering::Relaxed) {
             PWAIT2_YES => return true,
