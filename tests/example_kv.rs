@@ -31,7 +31,9 @@ async fn server() -> std::io::Result<std::net::SocketAddr> {
 #[crest::test(start_paused = true)]
 async fn a_silent_connection_is_closed_after_the_idle_timeout() -> std::io::Result<()> {
     let addr = server().await?;
-    let mut client = BufReader::new(TcpStream::connect(addr).await?);
+    let stream = TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?; // each command goes out whole, even when written in parts
+    let mut client = BufReader::new(stream);
     client.get_mut().write_all(b"PING\n").await?;
     let mut line = String::new();
     client.read_line(&mut line).await?;
@@ -47,7 +49,9 @@ async fn a_silent_connection_is_closed_after_the_idle_timeout() -> std::io::Resu
 #[crest::test(start_paused = true)]
 async fn an_active_connection_outlives_the_idle_timeout() -> std::io::Result<()> {
     let addr = server().await?;
-    let mut client = BufReader::new(TcpStream::connect(addr).await?);
+    let stream = TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?; // each command goes out whole, even when written in parts
+    let mut client = BufReader::new(stream);
     let start = crest::time::now();
     let mut line = String::new();
     for i in 0..10 {

@@ -15,7 +15,8 @@
 //! ```
 //!
 //! Commands: `SET key value`, `GET key`, `DEL key`, `PING`, `QUIT`, `SHUTDOWN`; a
-//! connection idle for 30 s (`KV_IDLE_MS`) is closed.
+//! connection idle for 30 s (`KV_IDLE_MS`) is closed. SIGINT or SIGTERM closes every
+//! connection and exits 0.
 
 /// The runtime items the service uses: the only lines that differ from the tokio build.
 mod rt {
@@ -35,5 +36,19 @@ async fn main() -> std::io::Result<()> {
     let idle_ms = std::env::var("KV_IDLE_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(30_000);
     let listener = rt::TcpListener::bind(addr.as_str()).await?;
     println!("listening on {}", listener.local_addr()?);
-    service::run(listener, std::time::Duration::from_millis(idle_ms)).await
+    // SIGINT (ctrl-c) or SIGTERM stops it: the service is dropped, which closes the
+    // listener and every connection. (The tokio build has no signal handling: the service
+    // file stays the same for both.)
+    let mut term = crest::signal::unix::signal(crest::signal::unix::SignalKind::terminate())?;
+    crest::select! {
+        served = service::run(listener, std::time::Duration::from_millis(idle_ms)) => served,
+        _ = crest::signal::ctrl_c() => {
+            eprintln!("kv: interrupted; closing");
+            Ok(())
+        }
+        _ = term.recv() => {
+            eprintln!("kv: terminated; closing");
+            Ok(())
+        }
+    }
 }

@@ -22,6 +22,9 @@ rt::task_local! {
 
 type Store = Arc<Mutex<HashMap<String, String>>>;
 
+/// How long the accept loop rests after an error such as EMFILE before it tries again.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
 /// How a connection ended.
 #[derive(Debug, PartialEq)]
 pub enum Ended {
@@ -36,11 +39,18 @@ pub async fn run(listener: TcpListener, idle: Duration) -> io::Result<()> {
     let mut next_id = 0u64;
     loop {
         rt::select! {
-            accepted = listener.accept() => {
-                let (stream, _) = accepted?;
-                next_id += 1;
-                conns.spawn(CONN.scope(next_id, connection(stream, store.clone(), idle)));
-            }
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    next_id += 1;
+                    conns.spawn(CONN.scope(next_id, connection(stream, store.clone(), idle)));
+                }
+                // Out of descriptors or memory, or a connection reset before it was taken:
+                // the server keeps going; it rests a moment so that EMFILE is no busy loop.
+                Err(e) => {
+                    eprintln!("kv: accept failed: {e}");
+                    rt::sleep(ACCEPT_BACKOFF).await;
+                }
+            },
             Some(done) = conns.join_next() => match done {
                 Ok(Ended::Shutdown) => break,
                 Ok(Ended::Closed) => {}
@@ -57,6 +67,9 @@ pub async fn run(listener: TcpListener, idle: Duration) -> io::Result<()> {
 async fn connection(stream: TcpStream, store: Store, idle: Duration) -> Ended {
     let id = CONN.get();
     eprintln!("[conn {id}] open");
+    // One reply per request line: Nagle would hold a reply's tail back until the client
+    // acknowledges its head.
+    let _ = stream.set_nodelay(true);
     let (read, mut write) = stream.into_split();
     let mut read = BufReader::new(read);
     let mut line = String::new();
