@@ -115,3 +115,18 @@ fn a_reply_already_on_its_way_beats_a_timeout() {
     })
     .unwrap();
 }
+
+#[test]
+fn interval_reset_counts_from_the_paused_clock() {
+    util::block_on_timeout(util::LIMIT, async {
+        pause();
+        let mut ticks = crest::time::interval(Duration::from_secs(60));
+        ticks.tick().await; // the first tick is immediate
+        advance(Duration::from_secs(3600)).await;
+        // One period from the paused clock's now, not from the real clock's (an hour behind).
+        ticks.reset();
+        let before = now();
+        ticks.tick().await;
+        assert_eq!(now() - before, Duration::from_secs(60));
+    });
+}

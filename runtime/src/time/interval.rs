@@ -108,14 +108,15 @@ impl Interval {
 
     /// Starts the schedule again: the next tick is one period from now.
     pub fn reset(&mut self) {
-        let now = Instant::now();
+        let now = self.delay.clock_now();
         let next = now.checked_add(self.period).unwrap_or_else(|| far_future(now));
         self.delay.as_mut().reset(next);
     }
 
     /// Makes the next tick complete at once; the schedule continues from now.
     pub fn reset_immediately(&mut self) {
-        self.delay.as_mut().reset(Instant::now());
+        let now = self.delay.clock_now();
+        self.delay.as_mut().reset(now);
     }
 
     /// The period.
