@@ -58,6 +58,10 @@ pub(crate) struct Handle {
     config: Config,
     /// The run queue: touched only by the thread that holds the core (see `Local`).
     local: Local,
+    /// `spawn_local` tasks that were woken while a thread other than their owner held the
+    /// core (`Handle::block_on` there): set aside rather than run on the wrong thread, and
+    /// queued again when their owner next takes the core.
+    foreign: Mutex<Vec<Notified>>,
 }
 
 /// What the driving thread owns. Wakers never reach it: it can be borrowed mutably
@@ -130,6 +134,7 @@ impl Handle {
                 lifo: Cell::new(None),
                 in_driver: Cell::new(false),
             },
+            foreign: Mutex::new(Vec::new()),
         });
         let core = Box::new(Core { driver, until_global: config.global_queue_interval, lifo_polls: 0 });
         *handle.core.lock().unwrap_or_else(|p| p.into_inner()) = Some(core);
@@ -230,9 +235,32 @@ impl Handle {
                 while let Some(task) = me.inject.pop() {
                     drop(task);
                 }
+                me.drop_foreign();
                 me.driver.shutdown();
             }
         }
+    }
+
+    fn lock_foreign(&self) -> std::sync::MutexGuard<'_, Vec<Notified>> {
+        self.foreign.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs a task popped by the thread that holds the core, or sets it aside if it is a
+    /// `spawn_local` task of another thread.
+    fn run_task(&self, task: Notified) {
+        if task.0.is_foreign_local() {
+            self.lock_foreign().push(task);
+        } else {
+            task.run();
+        }
+    }
+
+    /// Drops the tasks set aside for their owners (shutdown). Dropping a `Notified` only
+    /// releases a reference: the future of a local task is dropped by its owner thread or
+    /// leaked, never dropped here (`OwnedTasks::close_and_shutdown_all`).
+    fn drop_foreign(&self) {
+        let foreign = std::mem::take(&mut *self.lock_foreign());
+        drop(foreign);
     }
 
     fn schedule_remote(&self, task: Notified) {
@@ -325,7 +353,25 @@ struct CoreGuard<'a> {
 impl<'a> CoreGuard<'a> {
     fn enter(handle: &'a Arc<Handle>, core: Box<Core>) -> CoreGuard<'a> {
         let prev = CURRENT_CORE.with(|c| c.replace(Arc::as_ptr(handle)));
-        CoreGuard { handle, core: Some(core), prev }
+        let guard = CoreGuard { handle, core: Some(core), prev };
+        // Local tasks of this thread that were woken while another thread drove.
+        let me = std::thread::current().id();
+        let mine: Vec<Notified> = {
+            let mut foreign = handle.lock_foreign();
+            if foreign.is_empty() {
+                Vec::new()
+            } else {
+                let (mine, others) = std::mem::take(&mut *foreign)
+                    .into_iter()
+                    .partition(|t| t.0.header().local_owner == Some(me));
+                *foreign = others;
+                mine
+            }
+        };
+        for task in mine {
+            handle.held_local().push_back(task);
+        }
+        guard
     }
 
     fn core_mut(&mut self) -> &mut Core {
@@ -400,7 +446,7 @@ impl<'a> CoreGuard<'a> {
             let mut ran = 0;
             while ran < interval {
                 let Some(task) = self.next_task() else { break };
-                task.run();
+                handle.run_task(task);
                 ran += 1;
             }
             since_io += ran;
@@ -429,6 +475,7 @@ impl<'a> CoreGuard<'a> {
             };
             drop(task);
         }
+        self.handle.drop_foreign();
     }
 }
 
@@ -465,12 +512,15 @@ where
          current-thread runtime's block_on (a #[crest::main(flavor = \"current_thread\")] or \
          #[crest::test] body); use crest::spawn for Send futures on other runtimes"
     );
-    // Recover an owned Arc from the handle the core belongs to.
-    let me = context::try_current()
-        .and_then(|h| match h {
-            SchedulerHandle::CurrentThread(h) if std::ptr::eq(Arc::as_ptr(&h), current) => Some(h),
-            _ => None,
-        })
-        .expect("the current runtime is the one this thread drives");
+    // The runtime this thread drives, whichever runtime is current (`Handle::enter` may
+    // have entered another one): it is the only one that can run a `!Send` future here.
+    // SAFETY: a non-null CURRENT_CORE is `Arc::as_ptr` of the handle whose core this
+    // thread holds, and the `CoreGuard` that set it borrows an `Arc` of that handle until
+    // it resets the pointer: the pointer came from an `Arc` whose strong count is at least
+    // one for the whole call, so adding a count and taking it back as an `Arc` is sound.
+    let me = unsafe {
+        Arc::increment_strong_count(current);
+        Arc::from_raw(current)
+    };
     Handle::spawn(&me, future, Some(std::thread::current().id()))
 }
