@@ -84,11 +84,13 @@ impl TcpListener {
     /// reset while queued, or an error when the runtime has shut down. None of them closes
     /// the listener: keep calling `accept`.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        self.backoff.wait().await;
+        self.backoff.wait(&self.io).await;
         let res = self.io.read_with(|l| socket::accept(l.as_fd())).await;
         self.backoff.record(&res);
         let (fd, addr) = res?;
-        Ok((TcpStream::from_nonblocking(std::net::TcpStream::from(fd))?, addr))
+        // Registered with the listener's runtime, not the current one (there may be none).
+        let io = Async::new_accepted(std::net::TcpStream::from(fd), &self.io)?;
+        Ok((TcpStream::from_accepted(io), addr))
     }
 
     /// Takes a listening std socket (bound and listening) and registers it with the current

@@ -102,9 +102,9 @@ impl TcpStream {
         Ok(TcpStream { io: Async::new(stream)? })
     }
 
-    /// Registers a stream whose fd was born nonblocking (`accept4` with `SOCK_NONBLOCK`).
-    pub(crate) fn from_nonblocking(stream: std::net::TcpStream) -> io::Result<TcpStream> {
-        Ok(TcpStream { io: Async::new_nonblocking(stream)? })
+    /// Wraps a stream that `accept` registered with its listener's driver.
+    pub(crate) fn from_accepted(io: Async<std::net::TcpStream>) -> TcpStream {
+        TcpStream { io }
     }
 
     /// Deregisters the stream and returns the std stream (still nonblocking).
