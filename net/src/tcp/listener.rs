@@ -9,6 +9,7 @@ use crest_runtime::sys::socket;
 
 use super::{TcpSocket, TcpStream};
 use crate::backoff::AcceptBackoff;
+use crate::stream_io::ShortRead;
 
 /// The backlog of a listener made by [`TcpListener::bind`].
 const DEFAULT_BACKLOG: u32 = 1024;
@@ -47,6 +48,8 @@ const DEFAULT_BACKLOG: u32 = 1024;
 pub struct TcpListener {
     io: Async<std::net::TcpListener>,
     backoff: AcceptBackoff,
+    /// The protocol of the listening socket, and so of every accepted one (asked once).
+    short_read: ShortRead,
 }
 
 impl TcpListener {
@@ -90,7 +93,7 @@ impl TcpListener {
         let (fd, addr) = res?;
         // Registered with the listener's runtime, not the current one (there may be none).
         let io = Async::new_accepted(std::net::TcpStream::from(fd), &self.io)?;
-        Ok((TcpStream::from_accepted(io), addr))
+        Ok((TcpStream::from_accepted(io, self.short_read), addr))
     }
 
     /// Takes a listening std socket (bound and listening) and registers it with the current
@@ -113,7 +116,8 @@ impl TcpListener {
     /// Outside a crest runtime.
     #[track_caller]
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
-        Ok(TcpListener { io: Async::new(listener)?, backoff: AcceptBackoff::default() })
+        let short_read = ShortRead::of(listener.as_fd());
+        Ok(TcpListener { io: Async::new(listener)?, backoff: AcceptBackoff::default(), short_read })
     }
 
     /// Deregisters the listener and returns the std socket (still nonblocking).
