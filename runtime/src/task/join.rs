@@ -37,7 +37,14 @@ unsafe impl<T: Send> Sync for JoinHandle<T> {}
 impl<T> Unpin for JoinHandle<T> {}
 
 impl<T> JoinHandle<T> {
-    pub(crate) fn from_raw(ptr: NonNull<Header>) -> JoinHandle<T> {
+    /// Takes over the join reference of a new task.
+    ///
+    /// # Safety
+    /// `ptr` points to the header of a live task whose output type is `T`, the caller owns
+    /// one of its references (which the handle gives back on drop), and no other
+    /// `JoinHandle` of that task exists (`JOIN_INTEREST` and the join waker slot are the
+    /// handle's alone).
+    pub(crate) unsafe fn from_raw(ptr: NonNull<Header>) -> JoinHandle<T> {
         JoinHandle { ptr, _output: PhantomData }
     }
 
