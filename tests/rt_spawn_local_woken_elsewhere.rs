@@ -18,7 +18,9 @@ fn local_task_woken_while_another_thread_drives_runs_on_its_owner() {
         let rt = Builder::new_current_thread().build().unwrap();
         let ran = Rc::new(Cell::new(false));
         let flag = ran.clone();
-        // Owner: spawn a local task that sleeps, and leave it pending.
+        // Owner: spawn a local task that sleeps, and leave it pending (its handle is
+        // awaited by a later block_on, after another thread has driven the runtime).
+        #[allow(clippy::async_yields_async)]
         let join = rt.block_on(async move {
             let join = crest::task::spawn_local(async move {
                 crest::time::sleep(Duration::from_millis(20)).await;
