@@ -102,7 +102,8 @@ impl Local {
 // SAFETY: `Local` is only reached through `Handle::local`, which returns it only on the
 // thread whose CURRENT_CORE names this handle, that is the thread holding the core (set
 // by `CoreGuard`, which owns the core taken out of the handle's mutex, for exactly as long
-// as it holds it). The core passes between threads through that mutex, which orders one
+// as it holds it), and through `Handle::held_local`, which only `CoreGuard` calls, on
+// that same thread (and dropped with the handle, when no other reference is left). The core passes between threads through that mutex, which orders one
 // holder's accesses before the next one's. So the RefCell and Cells are never touched by
 // two threads at once. (`Local` is `Send`: a `Notified` may be dropped anywhere.)
 unsafe impl Sync for Local {}
