@@ -17,17 +17,30 @@
 
 use std::io::{self, IoSlice, IoSliceMut, Read};
 use std::mem::MaybeUninit;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::task::{Context, Poll};
 
 use crest_runtime::io::Async;
 use crest_runtime::sys::{chaos, socket};
 
 /// Whether a short read may clear readiness (see the module docs): TCP yes, Unix no.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ShortRead {
     Clears,
     Keeps,
+}
+
+impl ShortRead {
+    /// What the socket really is: `Clears` only when the kernel says TCP (`SO_PROTOCOL`).
+    /// A `std::net::TcpStream` can hold any fd (`From<OwnedFd>`): a Unix or SCTP stream
+    /// socket ends reads early with data still queued, so it must keep readiness, and so
+    /// must a socket the kernel will not describe.
+    pub(crate) fn of(fd: BorrowedFd<'_>) -> ShortRead {
+        match socket::int_option(fd, libc::SOL_SOCKET, libc::SO_PROTOCOL) {
+            Ok(libc::IPPROTO_TCP) => ShortRead::Clears,
+            _ => ShortRead::Keeps,
+        }
+    }
 }
 
 pub(crate) fn poll_read<T: AsFd>(
@@ -186,3 +199,23 @@ macro_rules! stream_traits {
     };
 }
 pub(crate) use stream_traits;
+
+#[cfg(test)]
+mod tests {
+    use super::ShortRead;
+    use std::os::fd::AsFd;
+
+    #[test]
+    fn only_tcp_sockets_may_clear_on_a_short_read() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        assert_eq!(ShortRead::of(listener.as_fd()), ShortRead::Clears);
+        assert_eq!(ShortRead::of(client.as_fd()), ShortRead::Clears);
+        assert_eq!(ShortRead::of(server.as_fd()), ShortRead::Clears);
+        let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+        assert_eq!(ShortRead::of(a.as_fd()), ShortRead::Keeps);
+        let file = std::fs::File::open("/dev/null").unwrap();
+        assert_eq!(ShortRead::of(file.as_fd()), ShortRead::Keeps);
+    }
+}

@@ -58,6 +58,9 @@ use crate::stream_io;
 #[derive(Debug)]
 pub struct TcpStream {
     io: Async<std::net::TcpStream>,
+    /// `Clears` when the kernel says the socket is TCP (`ShortRead::of`): only then may a
+    /// short read clear readiness.
+    short_read: stream_io::ShortRead,
 }
 
 impl TcpStream {
@@ -100,12 +103,18 @@ impl TcpStream {
     /// Outside a crest runtime.
     #[track_caller]
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
-        Ok(TcpStream { io: Async::new(stream)? })
+        // The type says TCP; the fd may be anything (`From<OwnedFd>`): ask the kernel.
+        let short_read = stream_io::ShortRead::of(stream.as_fd());
+        Ok(TcpStream { io: Async::new(stream)?, short_read })
     }
 
-    /// Registers a stream whose fd was born nonblocking (`accept4` with `SOCK_NONBLOCK`).
-    pub(crate) fn from_nonblocking(stream: std::net::TcpStream) -> io::Result<TcpStream> {
-        Ok(TcpStream { io: Async::new_nonblocking(stream)? })
+    /// Wraps a stream that `accept` registered with its listener's driver; it has the
+    /// listener's protocol.
+    pub(crate) fn from_accepted(
+        io: Async<std::net::TcpStream>,
+        short_read: stream_io::ShortRead,
+    ) -> TcpStream {
+        TcpStream { io, short_read }
     }
 
     /// Deregisters the stream and returns the std stream (still nonblocking).
@@ -385,7 +394,7 @@ impl TcpStream {
     }
 
     pub(crate) fn poll_read_priv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        stream_io::poll_read(&self.io, cx, buf, stream_io::ShortRead::Clears)
+        stream_io::poll_read(&self.io, cx, buf, self.short_read)
     }
 
     pub(crate) fn poll_read_vectored_priv(
@@ -393,7 +402,7 @@ impl TcpStream {
         cx: &mut Context<'_>,
         bufs: &mut [IoSliceMut<'_>],
     ) -> Poll<io::Result<usize>> {
-        stream_io::poll_read_vectored(&self.io, cx, bufs, stream_io::ShortRead::Clears)
+        stream_io::poll_read_vectored(&self.io, cx, bufs, self.short_read)
     }
 
     pub(crate) fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {

@@ -91,6 +91,11 @@ impl UnixStream {
         Ok(UnixStream { io: Async::new(stream)? })
     }
 
+    /// Wraps a stream that `accept` registered with its listener's driver.
+    pub(crate) fn from_accepted(io: Async<std::os::unix::net::UnixStream>) -> UnixStream {
+        UnixStream { io }
+    }
+
     /// Deregisters the stream and returns the std stream (still nonblocking).
     ///
     /// # Errors

@@ -26,6 +26,11 @@ impl Registration {
     }
 
     /// Waits until `dir` is ready; `Err` once the runtime has shut down.
+    /// The driver this registration belongs to.
+    pub(crate) fn driver(&self) -> &Arc<Handle> {
+        &self.handle
+    }
+
     pub(crate) fn poll_ready(
         &self,
         dir: Direction,

@@ -47,7 +47,9 @@ impl AbortHandle {
 impl Clone for AbortHandle {
     fn clone(&self) -> AbortHandle {
         self.task.header().state.ref_inc();
-        AbortHandle::new(Task::from_raw(self.task.header_ptr()))
+        // SAFETY: `self.task` keeps the task allocation live, and the reference counted just
+        // above is the one the new `Task` takes over.
+        AbortHandle::new(unsafe { Task::from_raw(self.task.header_ptr()) })
     }
 }
 

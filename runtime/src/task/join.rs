@@ -38,7 +38,14 @@ unsafe impl<T: Send> Sync for JoinHandle<T> {}
 impl<T> Unpin for JoinHandle<T> {}
 
 impl<T> JoinHandle<T> {
-    pub(crate) fn from_raw(ptr: NonNull<Header>) -> JoinHandle<T> {
+    /// Takes over the join reference of a new task.
+    ///
+    /// # Safety
+    /// `ptr` points to the header of a live task whose output type is `T`, the caller owns
+    /// one of its references (which the handle gives back on drop), and no other
+    /// `JoinHandle` of that task exists (`JOIN_INTEREST` and the join waker slot are the
+    /// handle's alone).
+    pub(crate) unsafe fn from_raw(ptr: NonNull<Header>) -> JoinHandle<T> {
         JoinHandle { ptr, _output: PhantomData }
     }
 
@@ -80,7 +87,9 @@ impl<T> JoinHandle<T> {
     /// ```
     pub fn abort_handle(&self) -> AbortHandle {
         self.header().state.ref_inc();
-        AbortHandle::new(Task::from_raw(self.ptr))
+        // SAFETY: this handle's own reference keeps the task allocation live, and the
+        // reference counted just above is the one the new `Task` takes over.
+        AbortHandle::new(unsafe { Task::from_raw(self.ptr) })
     }
 
     /// True once the task has completed, panicked or been cancelled.

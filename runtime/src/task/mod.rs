@@ -86,7 +86,13 @@ unsafe impl Sync for Task {}
 
 impl Task {
     /// Takes over a reference that the caller owns.
-    pub(crate) fn from_raw(ptr: NonNull<Header>) -> Task {
+    ///
+    /// # Safety
+    /// `ptr` points to the header of a live task allocation (`raw::allocate`), and the
+    /// caller owns one of its references, which the `Task` takes over: it is given back
+    /// (`ref_dec`, maybe freeing the task) when the `Task` drops, so the caller must not
+    /// count it again.
+    pub(crate) unsafe fn from_raw(ptr: NonNull<Header>) -> Task {
         Task { ptr }
     }
 
@@ -167,5 +173,7 @@ where
     S: Schedule,
 {
     let ptr = raw::allocate(future, scheduler, local_owner);
-    (Task::from_raw(ptr), Notified(Task::from_raw(ptr)), JoinHandle::from_raw(ptr))
+    // SAFETY: `allocate` returns a live task holding three references (`raw::allocate`),
+    // one for each owner made here.
+    unsafe { (Task::from_raw(ptr), Notified(Task::from_raw(ptr)), JoinHandle::from_raw(ptr)) }
 }

@@ -55,6 +55,9 @@ impl Handle {
     /// Drops every task, wakes every I/O object with an error, and stops the blocking
     /// pool, waiting for its threads at most `timeout` (`None`: until they return).
     pub(crate) fn shutdown(&self, timeout: Option<std::time::Duration>) {
+        // Task destructors (and the blocking pool's unstarted closures) run here: in the
+        // runtime's context, as their polls did.
+        let _entered = super::context::enter_for_shutdown();
         match self {
             Handle::CurrentThread(h) => current_thread::Handle::shutdown(h, self),
             Handle::MultiThread(h) => multi_thread::Handle::shutdown(h, self),
