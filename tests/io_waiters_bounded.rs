@@ -59,7 +59,10 @@ fn timed_out_waiters_on_an_idle_socket_do_not_accumulate() {
             if !malloc_is_glibc() {
                 // AddressSanitizer's malloc keeps freed blocks in a quarantine (256 MiB by
                 // default): RSS grows by design there, so this bound means nothing.
-                eprintln!("memory not checked: malloc is not glibc's (a sanitizer?); grew {} MiB", grown >> 20);
+                eprintln!(
+                    "memory not checked: malloc is not glibc's (a sanitizer?); grew {} MiB",
+                    grown >> 20
+                );
                 return;
             }
             // Kept wakers would hold ~100,000 task cells of over 2 KiB: ~200 MiB.

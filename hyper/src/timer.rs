@@ -57,10 +57,33 @@ impl hyper::rt::Timer for CrestTimer {
         Box::pin(CrestSleep(crest::time::sleep_until(deadline)))
     }
 
+    /// The runtime's clock, so that hyper's deadlines and crest's timers agree on a paused
+    /// (test) clock too.
+    fn now(&self) -> Instant {
+        crest::time::now()
+    }
+
     fn reset(&self, sleep: &mut Pin<Box<dyn hyper::rt::Sleep>>, new_deadline: Instant) {
         match sleep.as_mut().downcast_mut_pin::<CrestSleep>() {
             Some(ours) => ours.inner().reset(new_deadline),
             None => *sleep = self.sleep_until(new_deadline),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use hyper::rt::Timer;
+
+    use super::CrestTimer;
+
+    #[crest::test(start_paused = true)]
+    async fn now_is_the_runtime_clock() {
+        let before = CrestTimer.now();
+        crest::time::advance(Duration::from_secs(3600)).await;
+        assert_eq!(CrestTimer.now(), crest::time::now());
+        assert_eq!(CrestTimer.now() - before, Duration::from_secs(3600));
     }
 }
