@@ -57,3 +57,24 @@ fn every_spawn_function_records_the_callers_line() {
         drop(rt);
     });
 }
+
+#[test]
+fn join_set_spawn_records_the_callers_line() {
+    util::with_timeout(util::LIMIT, || {
+        let rt = Builder::new_current_thread().build().unwrap();
+        let handle = rt.handle();
+        let (set, line) = rt.block_on(async {
+            let mut set = crest::task::JoinSet::new();
+            let line = line!() + 1;
+            set.spawn(std::future::pending::<()>());
+            (set, line)
+        });
+        let dump = handle.dump();
+        assert_eq!(dump.tasks().len(), 1, "{dump}");
+        let task = &dump.tasks()[0];
+        assert!(task.spawned_at().file().ends_with("rt_task_id.rs"), "{task}");
+        assert_eq!(task.spawned_at().line(), line, "{task}");
+        drop(set);
+        drop(rt);
+    });
+}

@@ -4,7 +4,9 @@
 //! [`spawn_local`] a `!Send` one on the current thread, and [`spawn_blocking`] a blocking
 //! closure on the blocking pool. Each returns a [`JoinHandle`]: await it for the output (or
 //! a [`JoinError`] if the task panicked or was aborted), or drop it to let the task run on
-//! detached. [`yield_now`] lets the other tasks run.
+//! detached. [`yield_now`] lets the other tasks run. A [`JoinSet`] owns a group of tasks
+//! and hands their outputs back in completion order; an [`AbortHandle`] cancels a task
+//! without owning its output.
 //!
 //! ```
 //! crest::block_on(async {
@@ -27,12 +29,15 @@
 // Schedulers implement `Schedule`; the task code is the same for the current-thread
 // scheduler, the multi-thread scheduler and the blocking pool.
 
+mod abort;
 mod alloc;
 mod join;
+mod join_set;
 mod list;
 pub(crate) mod meta;
 pub(crate) mod raw;
 mod state;
+mod task_local;
 mod waker;
 mod yield_now;
 
@@ -41,12 +46,15 @@ use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
 use std::thread::ThreadId;
 
+pub use abort::AbortHandle;
 pub(crate) use alloc::trim as trim_cell_cache;
 pub use join::{JoinError, JoinHandle};
+pub use join_set::JoinSet;
 pub(crate) use list::OwnedTasks;
 pub use meta::Id;
 use meta::ThreadNum;
 use raw::Header;
+pub use task_local::{AccessError, LocalKey, TaskLocalFuture};
 pub use yield_now::yield_now;
 
 pub use crate::runtime::blocking::spawn_blocking;
@@ -104,7 +112,13 @@ unsafe impl Sync for Task {}
 
 impl Task {
     /// Takes over a reference that the caller owns.
-    pub(crate) fn from_raw(ptr: NonNull<Header>) -> Task {
+    ///
+    /// # Safety
+    /// `ptr` points to the header of a live task allocation (`raw::allocate`), and the
+    /// caller owns one of its references, which the `Task` takes over: it is given back
+    /// (`ref_dec`, maybe freeing the task) when the `Task` drops, so the caller must not
+    /// count it again.
+    pub(crate) unsafe fn from_raw(ptr: NonNull<Header>) -> Task {
         Task { ptr }
     }
 
@@ -122,6 +136,17 @@ impl Task {
         let this = ManuallyDrop::new(self);
         // SAFETY: our reference is transferred to the vtable function.
         unsafe { (this.header().vtable.shutdown)(this.ptr) }
+    }
+
+    /// Marks the task cancelled and, if it is idle, queues it so that its scheduler drops
+    /// the future; no effect once it is complete.
+    pub(crate) fn abort(&self) {
+        let header = self.header();
+        if header.state.transition_to_notified_and_cancel() {
+            // SAFETY: the transition took a reference for the Notified, which `schedule`
+            // takes over.
+            unsafe { (header.vtable.schedule)(self.ptr) }
+        }
     }
 
     /// True when the task must only be touched on a thread other than the current one.
@@ -178,5 +203,7 @@ where
 {
     debug_assert!(!local_owner.is_some_and(|owner| owner != std::thread::current().id()));
     let ptr = raw::allocate(future, scheduler, local_owner.map(|_| ThreadNum::current()));
-    (Task::from_raw(ptr), Notified(Task::from_raw(ptr)), JoinHandle::from_raw(ptr))
+    // SAFETY: `allocate` returns a live task holding three references (`raw::allocate`),
+    // one for each owner made here.
+    unsafe { (Task::from_raw(ptr), Notified(Task::from_raw(ptr)), JoinHandle::from_raw(ptr)) }
 }

@@ -177,7 +177,8 @@ unsafe fn poll<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
     match res {
         Ok(Poll::Pending) => match cell.header.state.transition_to_idle() {
             ToIdle::Ok => {}
-            ToIdle::OkNotified => cell.scheduler.yield_now(Notified(Task::from_raw(ptr))),
+            // SAFETY: the runner's reference (ours) becomes the Notified's.
+            ToIdle::OkNotified => cell.scheduler.yield_now(Notified(unsafe { Task::from_raw(ptr) })),
             // SAFETY: the last reference was ours.
             ToIdle::OkDealloc => unsafe { dealloc::<F, S>(ptr) },
             ToIdle::Cancelled => {
@@ -262,7 +263,9 @@ unsafe fn complete<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
         }
     }));
     // The list's reference comes back to us (or was already taken by shutdown).
-    let task = ManuallyDrop::new(Task::from_raw(ptr));
+    // SAFETY: a borrowed view of the task, to find it in the owned list: ManuallyDrop
+    // keeps it from giving back a reference it does not own.
+    let task = ManuallyDrop::new(unsafe { Task::from_raw(ptr) });
     let released = cell.scheduler.release(&task);
     let n = match released {
         Some(t) => {
@@ -280,7 +283,8 @@ unsafe fn complete<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
 unsafe fn schedule<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: the caller transfers a reference, which keeps the cell alive.
     let cell = unsafe { cell::<F, S>(ptr) };
-    cell.scheduler.schedule(Notified(Task::from_raw(ptr)));
+    // SAFETY: the caller's reference becomes the Notified's.
+    cell.scheduler.schedule(Notified(unsafe { Task::from_raw(ptr) }));
 }
 
 unsafe fn dealloc<F: Future, S>(ptr: NonNull<Header>) {

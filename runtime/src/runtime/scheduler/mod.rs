@@ -69,6 +69,9 @@ impl Handle {
     /// pool, waiting for its threads at most `timeout` (`None`: until they return).
     pub(crate) fn shutdown(&self, timeout: Option<std::time::Duration>) {
         self.stats().stop_watchdog();
+        // Task destructors (and the blocking pool's unstarted closures) run here: in the
+        // runtime's context, as their polls did.
+        let _entered = super::context::enter_for_shutdown();
         match self {
             Handle::CurrentThread(h) => current_thread::Handle::shutdown(h, self),
             Handle::MultiThread(h) => multi_thread::Handle::shutdown(h, self),

@@ -113,9 +113,14 @@ pub(super) fn run(handle: Arc<Handle>, scheduler: SchedulerHandle, index: usize)
         stats: stats_arc,
     };
     worker.run(&ctx);
-    // Leave the LIFO task for shutdown to drop with the rest.
-    if let Some(task) = ctx.lifo.take() {
-        push_local(&worker.handle, index, task);
+    // The runtime is shut down: nothing will run what is queued here. Drop it now rather
+    // than leave it for shutdown's drain, which may be over already (a task of this
+    // worker dropped the runtime): a task left queued would keep the handle alive through
+    // its scheduler field, a cycle. Dropping a `Notified` only releases a reference; the
+    // owned list still holds one until shutdown cancels the future on its own thread.
+    drop(ctx.lifo.take());
+    while let Some(task) = worker.handle.remotes[index].queue.pop() {
+        drop(task);
     }
     CURRENT_WORKER.with(|c| c.set(prev));
 }
