@@ -29,6 +29,11 @@
 //! behind: it is dropped from every topic at once, told why (if its socket takes the notice
 //! within a second) and disconnected; the others go on receiving. A line over 64 KiB gets an
 //! `ERR` reply and the connection is closed.
+//!
+//! SIGINT (ctrl-c) or SIGTERM stops it cleanly: it stops accepting (new connections are
+//! refused) and reading commands, delivers what is queued for each client (publishes
+//! already made included), closes, and exits 0; connections still open after the deadline
+//! (default 5 s, `broker ADDR SECONDS`) are dropped and it exits 1.
 
 use std::collections::{HashMap, HashSet};
 use std::io;
@@ -38,17 +43,16 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_channel::{Receiver, Sender, TrySendError};
-use crest::io::{AsyncBufRead, AsyncBufReadExt, AsyncWriteExt, BufReader};
+use crest::io::{AsyncWriteExt, BufReader};
 use crest::net::{TcpListener, TcpStream};
+use crest::signal::unix::{signal, SignalKind};
 use futures_lite::future;
 
+#[path = "broker/proto.rs"]
+mod proto;
+use proto::{parse, read_line, reply, Command};
+
 const DEFAULT_ADDR: &str = "127.0.0.1:7880";
-
-/// The longest line a client may send, without its line ending.
-const MAX_LINE: usize = 64 * 1024;
-
-/// The longest topic name, in bytes.
-const MAX_TOPIC: usize = 256;
 
 /// The most topics one client may be subscribed to.
 const MAX_SUBSCRIPTIONS: usize = 1024;
@@ -67,6 +71,9 @@ const KICK_GRACE: Duration = Duration::from_secs(1);
 /// How long the accept loop rests after an error such as EMFILE before it tries again.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
+/// How long connections may take to finish after SIGINT/SIGTERM, unless given.
+const DEFAULT_DEADLINE: Duration = Duration::from_secs(5);
+
 const TOO_SLOW: &[u8] = b"ERR you fell too far behind and are being disconnected\n";
 
 type Message = Arc<[u8]>;
@@ -74,8 +81,8 @@ type Topic = Box<[u8]>;
 
 #[crest::main]
 async fn main() {
-    let addr = match parse_args() {
-        Ok(addr) => addr,
+    let (addr, deadline) = match parse_args() {
+        Ok(args) => args,
         Err(usage) => {
             eprintln!("{usage}");
             std::process::exit(2);
@@ -93,18 +100,35 @@ async fn main() {
         Err(_) => println!("listening on {addr}"),
     }
 
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
+    else {
+        eprintln!("broker: cannot listen for SIGTERM/SIGINT");
+        std::process::exit(1);
+    };
+    // Closing this channel (dropping `stop`) tells every connection to finish.
+    let (stop, stopping) = async_channel::bounded::<()>(1);
     let broker = Arc::new(Broker::default());
+    let mut connections = Vec::new();
     loop {
-        match listener.accept().await {
+        let signalled = async {
+            future::or(term.recv(), int.recv()).await;
+            None
+        };
+        let Some(accepted) = future::or(signalled, async { Some(listener.accept().await) }).await else {
+            break;
+        };
+        match accepted {
             Ok((stream, peer)) => {
                 let broker = broker.clone();
-                crest::spawn(async move {
-                    if let Err(e) = serve(&broker, stream).await {
+                let stopping = stopping.clone();
+                connections.retain(|c: &crest::task::JoinHandle<()>| !c.is_finished());
+                connections.push(crest::spawn(async move {
+                    if let Err(e) = serve(&broker, stream, stopping).await {
                         if !is_disconnect(&e) {
                             eprintln!("broker: {peer}: {e}");
                         }
                     }
-                });
+                }));
             }
             Err(e) if is_disconnect(&e) => {}
             Err(e) => {
@@ -113,6 +137,21 @@ async fn main() {
             }
         }
     }
+
+    // Refuse new connections, stop reading commands, let each writer drain and close.
+    drop(listener);
+    drop(stop);
+    eprintln!("broker: stopping; {} connection(s) finishing", connections.len());
+    let finished = crest::time::timeout(deadline, async {
+        for connection in connections {
+            let _ = connection.await;
+        }
+    });
+    if finished.await.is_err() {
+        eprintln!("broker: connections still open after {deadline:?}; closing them");
+        std::process::exit(1);
+    }
+    eprintln!("broker: stopped cleanly");
 }
 
 /// Who is connected and who listens to what.
@@ -134,14 +173,6 @@ struct Client {
     /// Told once, when the client is too slow; its writer then stops taking from `queue`.
     kick: Sender<()>,
     topics: HashSet<Topic>,
-}
-
-/// What a command asks for, parsed; borrowed from the line.
-#[derive(Debug)]
-enum Command<'a> {
-    Sub(&'a [u8]),
-    Unsub(&'a [u8]),
-    Pub(&'a [u8], &'a [u8]),
 }
 
 impl Broker {
@@ -262,83 +293,54 @@ impl State {
     }
 }
 
-/// `head topic tail\n`.
-fn reply(head: &[u8], topic: &[u8], tail: &[u8]) -> Vec<u8> {
-    [head, topic, tail, b"\n"].concat()
-}
-
-/// Parses one line; the error is the text of the `ERR` reply.
-fn parse(line: &[u8]) -> Result<Command<'_>, String> {
-    const USAGE: &str = "use SUB topic, UNSUB topic or PUB topic message";
-    let mut words = line.splitn(3, |&b| b == b' ');
-    let verb = words.next().unwrap_or_default();
-    let topic = words.next();
-    let rest = words.next();
-    let topic = |usage: &str| -> Result<&[u8], String> {
-        match topic {
-            None | Some(b"") => Err(format!("usage: {usage}")),
-            Some(t) if t.len() > MAX_TOPIC => Err(format!("a topic has at most {MAX_TOPIC} bytes")),
-            Some(t) if t.iter().any(|b| b.is_ascii_control()) => {
-                Err("a topic has no control characters".to_string())
-            }
-            Some(t) => Ok(t),
-        }
-    };
-    if verb.eq_ignore_ascii_case(b"SUB") || verb.eq_ignore_ascii_case(b"UNSUB") {
-        let upper = String::from_utf8_lossy(verb).to_ascii_uppercase();
-        let t = topic(&format!("{upper} topic"))?;
-        if rest.is_some() {
-            return Err(format!("usage: {upper} topic (a topic has no spaces)"));
-        }
-        Ok(if upper == "SUB" { Command::Sub(t) } else { Command::Unsub(t) })
-    } else if verb.eq_ignore_ascii_case(b"PUB") {
-        let t = topic("PUB topic message")?;
-        let message = rest.ok_or_else(|| "usage: PUB topic message".to_string())?;
-        Ok(Command::Pub(t, message))
-    } else {
-        let shown: String = String::from_utf8_lossy(verb).chars().take(32).collect();
-        Err(format!("unknown command {shown:?}; {USAGE}"))
-    }
-}
-
 /// Runs one connection: commands in (here), the client's queue out (a task).
-async fn serve(broker: &Broker, stream: TcpStream) -> io::Result<()> {
+async fn serve(broker: &Broker, stream: TcpStream, stopping: Receiver<()>) -> io::Result<()> {
     let stream = Arc::new(stream);
     let (queue, queued) = async_channel::bounded(QUEUE_LEN);
     let (kick, kicked) = async_channel::bounded(1);
     let id = broker.connect(queue.clone(), kick);
-    crest::spawn(write_queue(stream.clone(), queued, kicked));
+    let writer = crest::spawn(write_queue(stream.clone(), queued, kicked));
 
     let mut reader = BufReader::with_capacity(8 * 1024, &*stream);
     let mut line = Vec::new();
     let mut lines = 0;
-    let result = loop {
-        match read_line(&mut reader, &mut line).await {
-            Ok(true) => {}
-            Ok(false) => break Ok(()),
-            Err(e) if e.kind() == io::ErrorKind::InvalidData => {
-                let _ = queue.try_send(format!("ERR {e}\n").into_bytes().into());
-                break Ok(());
+    let commands = async {
+        loop {
+            match read_line(&mut reader, &mut line).await {
+                Ok(true) => {}
+                Ok(false) => break Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+                    let _ = queue.try_send(format!("ERR {e}\n").into_bytes().into());
+                    break Ok(());
+                }
+                Err(e) => break Err(e),
             }
-            Err(e) => break Err(e),
-        }
-        lines += 1;
-        if lines % LINES_PER_TURN == 0 {
-            crest::task::yield_now().await;
-        }
-        if line.is_empty() {
-            continue;
-        }
-        // A client that does not read its replies is as slow as one that does not read
-        // its messages: a reply to a full queue kicks it, and this loop then ends at EOF.
-        match parse(&line) {
-            Ok(command) => broker.execute(id, command),
-            Err(why) => broker.reply(id, format!("ERR {why}\n").into_bytes()),
+            lines += 1;
+            if lines % LINES_PER_TURN == 0 {
+                crest::task::yield_now().await;
+            }
+            if line.is_empty() {
+                continue;
+            }
+            // A client that does not read its replies is as slow as one that does not read
+            // its messages: a reply to a full queue kicks it, and this loop then ends at EOF.
+            match parse(&line) {
+                Ok(command) => broker.execute(id, command),
+                Err(why) => broker.reply(id, format!("ERR {why}\n").into_bytes()),
+            }
         }
     };
+    let stopped = async {
+        let _ = stopping.recv().await;
+        Ok(())
+    };
+    // On a stop, commands not yet read are not run; what is queued is still delivered.
+    let result = future::or(stopped, commands).await;
     broker.disconnect(id);
-    // With the broker's sender and ours gone, the writer drains the queue and closes.
+    // With the broker's sender and ours gone, the writer drains the queue and closes; the
+    // connection is done once it has.
     drop(queue);
+    let _ = writer.await;
     result
 }
 
@@ -411,38 +413,6 @@ async fn wait_for_kick(kicked: &Receiver<()>) {
     }
 }
 
-/// Reads one line into `line`, without its `\n` or `\r\n`. `Ok(false)` at EOF with nothing
-/// read. A line longer than [`MAX_LINE`] is an `InvalidData` error, found without reading
-/// more than a buffer past the limit.
-async fn read_line<R: AsyncBufRead + Unpin>(reader: &mut R, line: &mut Vec<u8>) -> io::Result<bool> {
-    line.clear();
-    loop {
-        let available = reader.fill_buf().await?;
-        if available.is_empty() {
-            return Ok(!line.is_empty());
-        }
-        let (take, end) = match available.iter().position(|&b| b == b'\n') {
-            Some(i) => (i + 1, true),
-            None => (available.len(), false),
-        };
-        if line.len() + take - usize::from(end) > MAX_LINE {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("line too long (the limit is {MAX_LINE} bytes); closing"),
-            ));
-        }
-        line.extend_from_slice(&available[..take]);
-        reader.consume(take);
-        if end {
-            line.pop();
-            if line.last() == Some(&b'\r') {
-                line.pop();
-            }
-            return Ok(true);
-        }
-    }
-}
-
 fn is_disconnect(e: &io::Error) -> bool {
     matches!(
         e.kind(),
@@ -450,14 +420,21 @@ fn is_disconnect(e: &io::Error) -> bool {
     )
 }
 
-/// `broker [ADDR]`; the error is the usage text.
-fn parse_args() -> Result<String, String> {
-    let usage = format!("usage: broker [ADDR]   (default {DEFAULT_ADDR})");
+/// `broker [ADDR [DEADLINE_SECONDS]]`; the error is the usage text.
+fn parse_args() -> Result<(String, Duration), String> {
+    let usage = format!("usage: broker [ADDR [DEADLINE_SECONDS]]   (default {DEFAULT_ADDR}, 5 s)");
     let mut args = std::env::args().skip(1);
     let addr = match args.next() {
         None => DEFAULT_ADDR.to_string(),
         Some(a) if a == "-h" || a == "--help" => return Err(usage),
         Some(a) => a,
+    };
+    let deadline = match args.next() {
+        None => DEFAULT_DEADLINE,
+        Some(s) => match s.parse::<f64>() {
+            Ok(secs) if secs >= 0.0 && secs.is_finite() => Duration::from_secs_f64(secs),
+            _ => return Err(format!("broker: {s:?} is not a number of seconds\n{usage}")),
+        },
     };
     if args.next().is_some() {
         return Err(usage);
@@ -465,5 +442,5 @@ fn parse_args() -> Result<String, String> {
     if addr.parse::<SocketAddr>().is_err() && !addr.contains(':') {
         return Err(format!("broker: {addr:?} is not an address like 127.0.0.1:7880\n{usage}"));
     }
-    Ok(addr)
+    Ok((addr, deadline))
 }

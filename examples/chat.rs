@@ -24,6 +24,11 @@
 //! queue is full has fallen too far behind: it is removed from the room at once, told why (if
 //! its socket takes the notice within a second) and disconnected, and the room announces it.
 //!
+//! SIGINT (ctrl-c) or SIGTERM stops it cleanly: it stops accepting (new connections are
+//! refused), tells every member the server is going away, delivers what is queued for
+//! each (a message being broadcast included), closes, and exits 0; connections still open
+//! after the deadline (default 5 s, `chat ADDR SECONDS`) are dropped and it exits 1.
+//!
 //! Bad input never takes the server down: a nickname that is not UTF-8, empty, too long or
 //! taken is refused and asked for again; a message that is not UTF-8 gets an `ERR` reply; a
 //! line over 64 KiB gets an `ERR` reply and the connection is closed.
@@ -36,17 +41,16 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_channel::{Receiver, Sender, TrySendError};
-use crest::io::{AsyncBufRead, AsyncBufReadExt, AsyncWriteExt, BufReader};
+use crest::io::{AsyncWriteExt, BufReader};
 use crest::net::{TcpListener, TcpStream};
+use crest::signal::unix::{signal, SignalKind};
 use futures_lite::future;
 
+#[path = "chat/proto.rs"]
+mod proto;
+use proto::{parse_message, read_line, valid_nick, Message};
+
 const DEFAULT_ADDR: &str = "127.0.0.1:7879";
-
-/// The longest line a client may send, without its line ending.
-const MAX_LINE: usize = 64 * 1024;
-
-/// The longest nickname, in bytes.
-const MAX_NICK: usize = 32;
 
 /// How many messages may wait for a member before it counts as too slow.
 const QUEUE_LEN: usize = 256;
@@ -62,13 +66,18 @@ const KICK_GRACE: Duration = Duration::from_secs(1);
 /// How long the accept loop rests after an error such as EMFILE before it tries again.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
+/// How long connections may take to finish after SIGINT/SIGTERM, unless given.
+const DEFAULT_DEADLINE: Duration = Duration::from_secs(5);
+
+const GOING_AWAY: &str = "*** The server is shutting down. Bye!\n";
+
 const PROMPT: &str = "Welcome to crest chat! What is your nickname?\n";
 const TOO_SLOW: &str = "*** You fell too far behind the room and are being disconnected.\n";
 
 #[crest::main]
 async fn main() {
-    let addr = match parse_args() {
-        Ok(addr) => addr,
+    let (addr, deadline) = match parse_args() {
+        Ok(args) => args,
         Err(usage) => {
             eprintln!("{usage}");
             std::process::exit(2);
@@ -86,18 +95,35 @@ async fn main() {
         Err(_) => println!("listening on {addr}"),
     }
 
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
+    else {
+        eprintln!("chat: cannot listen for SIGTERM/SIGINT");
+        std::process::exit(1);
+    };
+    // Closing this channel (dropping `stop`) tells every connection to finish.
+    let (stop, stopping) = async_channel::bounded::<()>(1);
     let room = Arc::new(Room::default());
+    let mut connections = Vec::new();
     loop {
-        match listener.accept().await {
+        let signalled = async {
+            future::or(term.recv(), int.recv()).await;
+            None
+        };
+        let Some(accepted) = future::or(signalled, async { Some(listener.accept().await) }).await else {
+            break;
+        };
+        match accepted {
             Ok((stream, peer)) => {
                 let room = room.clone();
-                crest::spawn(async move {
-                    if let Err(e) = serve(&room, stream).await {
+                let stopping = stopping.clone();
+                connections.retain(|c: &crest::task::JoinHandle<()>| !c.is_finished());
+                connections.push(crest::spawn(async move {
+                    if let Err(e) = serve(&room, stream, stopping).await {
                         if !is_disconnect(&e) {
                             eprintln!("chat: {peer}: {e}");
                         }
                     }
-                });
+                }));
             }
             Err(e) if is_disconnect(&e) => {}
             Err(e) => {
@@ -106,6 +132,23 @@ async fn main() {
             }
         }
     }
+
+    // Refuse new connections; queue the farewell behind what each member still has to
+    // receive, and let the readers stop; each writer drains its queue and closes.
+    drop(listener);
+    room.close();
+    drop(stop);
+    eprintln!("chat: stopping; {} connection(s) finishing", connections.len());
+    let finished = crest::time::timeout(deadline, async {
+        for connection in connections {
+            let _ = connection.await;
+        }
+    });
+    if finished.await.is_err() {
+        eprintln!("chat: connections still open after {deadline:?}; closing them");
+        std::process::exit(1);
+    }
+    eprintln!("chat: stopped cleanly");
 }
 
 /// The members of the room, by id.
@@ -118,6 +161,8 @@ struct Room {
 struct Members {
     next_id: u64,
     by_id: HashMap<u64, Member>,
+    /// The server is stopping: nobody joins any more.
+    closed: bool,
 }
 
 /// What the room holds of a member: how to reach its writer.
@@ -138,7 +183,7 @@ impl Room {
     /// `None` when the name is taken. All under the lock, so that no line gets between.
     fn join(&self, nick: &Arc<str>, queue: Sender<Arc<str>>, kick: Sender<()>) -> Option<u64> {
         let mut members = self.lock();
-        if members.by_id.values().any(|m| *m.nick == **nick) {
+        if members.closed || members.by_id.values().any(|m| *m.nick == **nick) {
             return None;
         }
         let others: Vec<&str> = members.by_id.values().map(|m| &*m.nick).collect();
@@ -164,6 +209,15 @@ impl Room {
             Leave::Error => format!("*** {nick} was disconnected\n"),
         };
         Self::broadcast_locked(&mut members, id, text.into());
+    }
+
+    /// The server stops: every member gets the farewell after what is already queued for
+    /// it, and leaves the room; nobody joins any more.
+    fn close(&self) {
+        let mut members = self.lock();
+        members.closed = true;
+        Self::broadcast_locked(&mut members, 0, GOING_AWAY.into());
+        members.by_id.clear();
     }
 
     /// Sends `line` to every member but `from`.
@@ -205,7 +259,7 @@ enum Leave {
 }
 
 /// Runs one connection: the nickname, then the member's reader (here) and writer (a task).
-async fn serve(room: &Room, stream: TcpStream) -> io::Result<()> {
+async fn serve(room: &Room, stream: TcpStream, stopping: Receiver<()>) -> io::Result<()> {
     let stream = Arc::new(stream);
     let mut reader = BufReader::with_capacity(8 * 1024, &*stream);
     let mut line = Vec::new();
@@ -214,7 +268,16 @@ async fn serve(room: &Room, stream: TcpStream) -> io::Result<()> {
     let (kick, kicked) = async_channel::bounded(1);
     let (id, nick) = loop {
         (&*stream).write_all(PROMPT.as_bytes()).await?;
-        match read_line(&mut reader, &mut line).await {
+        let stopped = async {
+            let _ = stopping.recv().await;
+            None
+        };
+        // Not a member yet: a stop just closes.
+        let Some(read) = future::or(stopped, async { Some(read_line(&mut reader, &mut line).await) }).await
+        else {
+            return (&*stream).write_all(GOING_AWAY.as_bytes()).await;
+        };
+        match read {
             Ok(true) => {}
             Ok(false) => return Ok(()),
             Err(e) if e.kind() == io::ErrorKind::InvalidData => {
@@ -231,6 +294,7 @@ async fn serve(room: &Room, stream: TcpStream) -> io::Result<()> {
         };
         match room.join(&nick, queue.clone(), kick.clone()) {
             Some(id) => break (id, nick),
+            None if stopping.is_closed() => return (&*stream).write_all(GOING_AWAY.as_bytes()).await,
             None => {
                 let taken = format!("ERR the nickname {nick} is taken\n");
                 (&*stream).write_all(taken.as_bytes()).await?;
@@ -239,12 +303,21 @@ async fn serve(room: &Room, stream: TcpStream) -> io::Result<()> {
     };
     // The room holds the only other senders: once it drops them, `kicked` reports Closed.
     drop(kick);
-    crest::spawn(write_queue(stream.clone(), queued, kicked));
+    let writer = crest::spawn(write_queue(stream.clone(), queued, kicked));
 
-    let why = read_messages(room, id, &nick, &mut reader, &mut line, &queue).await;
-    room.leave(id, &nick, why);
-    // Dropping our sender (the room has dropped its own) lets the writer drain and close.
+    let stopped = async {
+        let _ = stopping.recv().await;
+        None
+    };
+    let reading = async { Some(read_messages(room, id, &nick, &mut reader, &mut line, &queue).await) };
+    // On a stop the room has already let go of the member and queued the farewell.
+    if let Some(why) = future::or(stopped, reading).await {
+        room.leave(id, &nick, why);
+    }
+    // Dropping our sender (the room has dropped its own) lets the writer drain and close;
+    // the connection is done once it has.
     drop(queue);
+    let _ = writer.await;
     Ok(())
 }
 
@@ -272,20 +345,19 @@ async fn read_messages(
         if lines % LINES_PER_TURN == 0 {
             crest::task::yield_now().await;
         }
-        let Ok(text) = std::str::from_utf8(line) else {
-            let _ = own.try_send("ERR messages must be UTF-8 text\n".into());
-            continue;
-        };
-        match text {
-            "" => {}
-            "/quit" => {
+        match parse_message(line) {
+            Message::NotText => {
+                let _ = own.try_send("ERR messages must be UTF-8 text\n".into());
+            }
+            Message::Empty => {}
+            Message::Quit => {
                 let _ = own.try_send(format!("*** Bye, {nick}!\n").into());
                 return Leave::Quit;
             }
-            command if command.starts_with('/') => {
+            Message::Unknown(command) => {
                 let _ = own.try_send(format!("ERR unknown command {command}; /quit leaves\n").into());
             }
-            text => room.broadcast(id, format!("{nick}: {text}\n").into()),
+            Message::Text(text) => room.broadcast(id, format!("{nick}: {text}\n").into()),
         }
     }
 }
@@ -359,57 +431,6 @@ async fn wait_for_kick(kicked: &Receiver<()>) {
     }
 }
 
-/// Reads one line into `line`, without its `\n` or `\r\n`. `Ok(false)` at EOF with nothing
-/// read. A line longer than [`MAX_LINE`] is an `InvalidData` error, found without reading
-/// more than a buffer past the limit.
-async fn read_line<R: AsyncBufRead + Unpin>(reader: &mut R, line: &mut Vec<u8>) -> io::Result<bool> {
-    line.clear();
-    loop {
-        let available = reader.fill_buf().await?;
-        if available.is_empty() {
-            return Ok(!line.is_empty());
-        }
-        let (take, end) = match available.iter().position(|&b| b == b'\n') {
-            Some(i) => (i + 1, true),
-            None => (available.len(), false),
-        };
-        if line.len() + take - usize::from(end) > MAX_LINE {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("line too long (the limit is {MAX_LINE} bytes); closing"),
-            ));
-        }
-        line.extend_from_slice(&available[..take]);
-        reader.consume(take);
-        if end {
-            line.pop();
-            if line.last() == Some(&b'\r') {
-                line.pop();
-            }
-            return Ok(true);
-        }
-    }
-}
-
-/// A nickname: UTF-8, 1 to [`MAX_NICK`] bytes, no spaces or control characters.
-fn valid_nick(line: &[u8]) -> Result<&str, String> {
-    let nick =
-        std::str::from_utf8(line).map_err(|_| "a nickname must be UTF-8 text; try again".to_string())?;
-    let nick = nick.trim();
-    if nick.is_empty() {
-        return Err("a nickname cannot be empty; try again".into());
-    }
-    if nick.len() > MAX_NICK {
-        return Err(format!("a nickname has at most {MAX_NICK} bytes; try again"));
-    }
-    if nick.chars().any(|c| c.is_whitespace() || c.is_control()) || nick.starts_with('/') {
-        return Err(
-            "a nickname has no spaces or control characters and does not start with /; try again".into()
-        );
-    }
-    Ok(nick)
-}
-
 fn is_disconnect(e: &io::Error) -> bool {
     matches!(
         e.kind(),
@@ -417,14 +438,21 @@ fn is_disconnect(e: &io::Error) -> bool {
     )
 }
 
-/// `chat [ADDR]`; the error is the usage text.
-fn parse_args() -> Result<String, String> {
-    let usage = format!("usage: chat [ADDR]   (default {DEFAULT_ADDR})");
+/// `chat [ADDR [DEADLINE_SECONDS]]`; the error is the usage text.
+fn parse_args() -> Result<(String, Duration), String> {
+    let usage = format!("usage: chat [ADDR [DEADLINE_SECONDS]]   (default {DEFAULT_ADDR}, 5 s)");
     let mut args = std::env::args().skip(1);
     let addr = match args.next() {
         None => DEFAULT_ADDR.to_string(),
         Some(a) if a == "-h" || a == "--help" => return Err(usage),
         Some(a) => a,
+    };
+    let deadline = match args.next() {
+        None => DEFAULT_DEADLINE,
+        Some(s) => match s.parse::<f64>() {
+            Ok(secs) if secs >= 0.0 && secs.is_finite() => Duration::from_secs_f64(secs),
+            _ => return Err(format!("chat: {s:?} is not a number of seconds\n{usage}")),
+        },
     };
     if args.next().is_some() {
         return Err(usage);
@@ -432,5 +460,5 @@ fn parse_args() -> Result<String, String> {
     if addr.parse::<SocketAddr>().is_err() && !addr.contains(':') {
         return Err(format!("chat: {addr:?} is not an address like 127.0.0.1:7879\n{usage}"));
     }
-    Ok(addr)
+    Ok((addr, deadline))
 }

@@ -21,20 +21,23 @@
 //! (a reset) closes both. An upstream that refuses, or does not answer within 10 s, is
 //! reported on stderr and the client's connection is closed.
 //!
-//! Each connection is one task that runs both copies side by side over `&TcpStream`, with
-//! one buffer per direction allocated once.
+//! Each connection is one task that runs `crest::io::copy_bidirectional` over
+//! `&TcpStream`, with one buffer per direction allocated once.
+//!
+//! SIGINT (ctrl-c) or SIGTERM stops it cleanly: it stops accepting (new connections are
+//! refused), stops reading from each client (a `shutdown(SHUT_RD)`: what the client sent
+//! before is still forwarded, then the upstream sees EOF), forwards the upstream's answers
+//! to the end, and exits 0 once every connection has ended; connections still open after
+//! the deadline (default 5 s, `proxy LISTEN UPSTREAM SECONDS`) are dropped and it exits 1.
 
 use std::io;
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crest::io::{AsyncReadExt, AsyncWriteExt};
 use crest::net::{TcpListener, TcpStream};
+use crest::signal::unix::{signal, SignalKind};
 use futures_lite::future;
-
-/// Per direction: large enough that a bulk transfer moves in few syscalls.
-const BUF_SIZE: usize = 16 * 1024;
 
 /// How long a connection to the upstream may take before the client is turned away.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -42,9 +45,12 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long the accept loop rests after an error such as EMFILE before it tries again.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
+/// How long connections may take to finish after SIGINT/SIGTERM, unless given.
+const DEFAULT_DEADLINE: Duration = Duration::from_secs(5);
+
 #[crest::main]
 async fn main() {
-    let (listen, upstream) = match parse_args() {
+    let (listen, upstream, deadline) = match parse_args() {
         Ok(args) => args,
         Err(usage) => {
             eprintln!("{usage}");
@@ -75,12 +81,29 @@ async fn main() {
         Err(_) => println!("listening on {listen}, forwarding to {upstream}"),
     }
 
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
+    else {
+        eprintln!("proxy: cannot listen for SIGTERM/SIGINT");
+        std::process::exit(1);
+    };
+    // Closing this channel (dropping `stop`) tells every connection to finish.
+    let (stop, stopping) = async_channel::bounded::<()>(1);
+    let mut connections = Vec::new();
     let upstream: Arc<str> = upstream.into();
     loop {
-        match listener.accept().await {
+        let signalled = async {
+            future::or(term.recv(), int.recv()).await;
+            None
+        };
+        let Some(accepted) = future::or(signalled, async { Some(listener.accept().await) }).await else {
+            break;
+        };
+        match accepted {
             Ok((client, peer)) => {
                 let (upstream, addrs) = (upstream.clone(), upstream_addrs.clone());
-                crest::spawn(async move {
+                let stopping = stopping.clone();
+                connections.retain(|c: &crest::task::JoinHandle<()>| !c.is_finished());
+                connections.push(crest::spawn(async move {
                     let connect = crest::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(&addrs[..]));
                     let server = match connect.await {
                         Ok(Ok(server)) => server,
@@ -96,12 +119,19 @@ async fn main() {
                             return;
                         }
                     };
-                    if let Err(e) = splice(&client, &server).await {
+                    // On a stop, reads from the client end (EOF) after what it already sent;
+                    // the splice then finishes on its own.
+                    let stop_reading = async {
+                        let _ = stopping.recv().await;
+                        let _ = client.shutdown(Shutdown::Read);
+                        future::pending().await
+                    };
+                    if let Err(e) = future::or(splice(&client, &server), stop_reading).await {
                         if !is_disconnect(&e) {
                             eprintln!("proxy: {peer}: {e}");
                         }
                     }
-                });
+                }));
             }
             Err(e) if is_disconnect(&e) => {}
             Err(e) => {
@@ -110,40 +140,32 @@ async fn main() {
             }
         }
     }
+
+    // Refuse new connections, stop reading from clients, let the rest drain.
+    drop(listener);
+    drop(stop);
+    eprintln!("proxy: stopping; {} connection(s) finishing", connections.len());
+    let finished = crest::time::timeout(deadline, async {
+        for connection in connections {
+            let _ = connection.await;
+        }
+    });
+    if finished.await.is_err() {
+        eprintln!("proxy: connections still open after {deadline:?}; closing them");
+        std::process::exit(1);
+    }
+    eprintln!("proxy: stopped cleanly");
 }
 
-/// Copies both ways until both directions have ended; the first error, if any.
+/// Copies both ways until both directions have ended (`crest::io::copy_bidirectional`
+/// passes each half-close on); the first error, if any. Both sockets close when the
+/// task ends.
 async fn splice(client: &TcpStream, server: &TcpStream) -> io::Result<()> {
     // Small request/response exchanges should not wait on Nagle; neither side batches.
     client.set_nodelay(true)?;
     server.set_nodelay(true)?;
-    let (up, down) = future::zip(copy(client, server), copy(server, client)).await;
-    up.and(down)
-}
-
-/// Copies `from` to `to` until EOF, then half-closes `to`. On an error, shuts both sockets
-/// down both ways, so that the copy the other way ends too instead of waiting on a peer
-/// that is gone.
-async fn copy(from: &TcpStream, to: &TcpStream) -> io::Result<()> {
-    let mut buf = vec![0u8; BUF_SIZE];
-    let (mut reader, mut writer) = (from, to);
-    let result = async {
-        loop {
-            let n = reader.read(&mut buf).await?;
-            if n == 0 {
-                // The other side may have gone already; its copy reports that.
-                let _ = to.shutdown(Shutdown::Write);
-                return Ok(());
-            }
-            writer.write_all(&buf[..n]).await?;
-        }
-    }
-    .await;
-    if result.is_err() {
-        let _ = from.shutdown(Shutdown::Both);
-        let _ = to.shutdown(Shutdown::Both);
-    }
-    result
+    let (mut client, mut server) = (client, server);
+    crest::io::copy_bidirectional(&mut client, &mut server).await.map(|_| ())
 }
 
 fn is_disconnect(e: &io::Error) -> bool {
@@ -156,15 +178,24 @@ fn is_disconnect(e: &io::Error) -> bool {
     )
 }
 
-/// `proxy LISTEN UPSTREAM`; the error is the usage text.
-fn parse_args() -> Result<(String, String), String> {
-    let usage = "usage: proxy LISTEN UPSTREAM   (e.g. proxy 127.0.0.1:7000 127.0.0.1:7878)".to_string();
-    let args: Vec<String> = std::env::args().skip(1).collect();
+/// `proxy LISTEN UPSTREAM [DEADLINE_SECONDS]`; the error is the usage text.
+fn parse_args() -> Result<(String, String, Duration), String> {
+    let usage =
+        "usage: proxy LISTEN UPSTREAM [DEADLINE_SECONDS]   (e.g. proxy 127.0.0.1:7000 127.0.0.1:7878)"
+            .to_string();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let deadline = match args.len() {
+        3 => match args.pop().and_then(|s| s.parse::<f64>().ok()) {
+            Some(secs) if secs >= 0.0 && secs.is_finite() => Duration::from_secs_f64(secs),
+            _ => return Err(format!("proxy: the deadline is not a number of seconds\n{usage}")),
+        },
+        _ => DEFAULT_DEADLINE,
+    };
     let [listen, upstream] = <[String; 2]>::try_from(args).map_err(|_| usage.clone())?;
     for addr in [&listen, &upstream] {
         if addr.parse::<SocketAddr>().is_err() && !addr.contains(':') {
             return Err(format!("proxy: {addr:?} is not an address like 127.0.0.1:7000\n{usage}"));
         }
     }
-    Ok((listen, upstream))
+    Ok((listen, upstream, deadline))
 }

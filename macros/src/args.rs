@@ -1,4 +1,4 @@
-//! The attribute's arguments: `flavor = "..."` and `worker_threads = N`.
+//! The attribute's arguments: `flavor = "..."`, `worker_threads = N` and `start_paused = B`.
 //!
 //! The arguments are read token by token with `proc_macro` alone. Every mistake becomes an
 //! [`Error`] on the offending tokens whose message ends with what to write instead; the
@@ -45,12 +45,15 @@ pub(crate) struct Config {
     pub(crate) flavor: Flavor,
     /// `worker_threads = N`: at least 1, and only ever set with [`Flavor::MultiThread`].
     pub(crate) worker_threads: Option<usize>,
+    /// `start_paused = true`: the test clock is paused before the body runs; only ever set
+    /// with [`Flavor::CurrentThread`].
+    pub(crate) start_paused: bool,
 }
 
 impl Config {
     /// The configuration an attribute without arguments gets.
     pub(crate) fn default_for(kind: Kind) -> Config {
-        Config { flavor: kind.default_flavor(), worker_threads: None }
+        Config { flavor: kind.default_flavor(), worker_threads: None, start_paused: false }
     }
 }
 
@@ -68,6 +71,7 @@ struct WorkerThreads {
 enum Key {
     Flavor,
     WorkerThreads,
+    StartPaused,
 }
 
 impl Key {
@@ -75,6 +79,7 @@ impl Key {
         match self {
             Key::Flavor => "flavor",
             Key::WorkerThreads => "worker_threads",
+            Key::StartPaused => "start_paused",
         }
     }
 
@@ -83,12 +88,13 @@ impl Key {
         match self {
             Key::Flavor => r#"flavor = "multi_thread""#,
             Key::WorkerThreads => "worker_threads = 4",
+            Key::StartPaused => "start_paused = true",
         }
     }
 }
 
 /// Everything the attribute accepts, for messages.
-const ACCEPTED: &str = r#"`flavor = "current_thread"`, `flavor = "multi_thread"` and `worker_threads = N`"#;
+const ACCEPTED: &str = r#"`flavor = "current_thread"`, `flavor = "multi_thread"`, `worker_threads = N` and `start_paused = true`"#;
 
 /// Both valid flavors, for messages.
 const BOTH_FLAVORS: &str = r#"`flavor = "current_thread"` or `flavor = "multi_thread"`"#;
@@ -98,6 +104,8 @@ pub(crate) fn parse(args: TokenStream, kind: Kind) -> Result<Config, Error> {
     let mut tokens = args.into_iter().map(unwrap_invisible).peekable();
     let mut flavor = None;
     let mut worker_threads: Option<WorkerThreads> = None;
+    // `start_paused = B`: the value, the key's span and the value's last span.
+    let mut start_paused: Option<(bool, Span, Span)> = None;
 
     while let Some(token) = tokens.next() {
         let key_span = token.span();
@@ -107,6 +115,7 @@ pub(crate) fn parse(args: TokenStream, kind: Kind) -> Result<Config, Error> {
                 match name.as_str() {
                     "flavor" => Key::Flavor,
                     "worker_threads" => Key::WorkerThreads,
+                    "start_paused" => Key::StartPaused,
                     _ => return Err(unknown_key(&name, key_span, kind)),
                 }
             }
@@ -123,6 +132,7 @@ pub(crate) fn parse(args: TokenStream, kind: Kind) -> Result<Config, Error> {
         let seen = match key {
             Key::Flavor => flavor.is_some(),
             Key::WorkerThreads => worker_threads.is_some(),
+            Key::StartPaused => start_paused.is_some(),
         };
         if seen {
             return Err(Error::new(key_span, format!("`{}` is given twice: remove one of them", key.name())));
@@ -162,6 +172,7 @@ pub(crate) fn parse(args: TokenStream, kind: Kind) -> Result<Config, Error> {
 
         match key {
             Key::Flavor => flavor = Some(flavor_value(&value, start, end)?),
+            Key::StartPaused => start_paused = Some((bool_value(&value, start, end)?, key_span, end)),
             Key::WorkerThreads => {
                 worker_threads = Some(WorkerThreads {
                     count: worker_threads_value(&value, start, end)?,
@@ -199,7 +210,41 @@ pub(crate) fn parse(args: TokenStream, kind: Kind) -> Result<Config, Error> {
             return Err(Error::spanning(workers.key, workers.end, message));
         }
     };
-    Ok(Config { flavor, worker_threads })
+    let start_paused = match (flavor, start_paused) {
+        (_, None) => false,
+        (Flavor::CurrentThread, Some((paused, _, _))) => paused,
+        (Flavor::MultiThread, Some((false, _, _))) => false,
+        (Flavor::MultiThread, Some((true, key, end))) => {
+            let message = if flavor_given {
+                "the paused test clock needs a current-thread runtime: remove \
+                 `flavor = \"multi_thread\"` (and `worker_threads`), or `start_paused = true`"
+                    .to_owned()
+            } else {
+                format!(
+                    "`{}` uses a multi-thread runtime unless told otherwise, and the paused test \
+                     clock needs a current-thread one: write `#[{}(flavor = \"current_thread\", \
+                     start_paused = true)]`",
+                    kind.attribute(),
+                    kind.path()
+                )
+            };
+            return Err(Error::spanning(key, end, message));
+        }
+    };
+    Ok(Config { flavor, worker_threads, start_paused })
+}
+
+/// Reads the value of `start_paused = ...`: `true` or `false`.
+fn bool_value(value: &[TokenTree], start: Span, end: Span) -> Result<bool, Error> {
+    match value {
+        [TokenTree::Ident(ident)] if ident.to_string() == "true" => Ok(true),
+        [TokenTree::Ident(ident)] if ident.to_string() == "false" => Ok(false),
+        _ => Err(Error::spanning(
+            start,
+            end,
+            "`start_paused` takes `true` or `false`: write `start_paused = true`",
+        )),
+    }
 }
 
 /// Reads the value of `flavor = ...`.

@@ -90,6 +90,10 @@ pub(crate) fn expand(kind: Kind, config: &Config, item: ItemFn) -> TokenStream {
         body.extend(output.clone());
         body.extend(code(">> = body;"));
     }
+    if config.start_paused {
+        // Entered only for the call: block_on refuses to run inside an entered runtime.
+        body.extend(code("{ let _entered = runtime.enter(); ::crest::time::pause(); }"));
+    }
     body.extend(code("runtime.block_on(body)"));
 
     let mut out = TokenStream::new();

@@ -75,6 +75,8 @@ use crate::item::ItemFn;
 /// - `flavor = "current_thread"`: `Builder::new_current_thread()`, everything on the calling
 ///   thread.
 /// - `worker_threads = N`: `N` workers (at least 1); only with `"multi_thread"`.
+/// - `start_paused = true`: the test clock (`crest::time::pause`) is paused before the body
+///   runs; only with `"current_thread"`.
 ///
 /// Anything else (an unknown argument, a value of the wrong type, `worker_threads` with
 /// `"current_thread"`, a function that is not `async`, `main` taking arguments) is a compile
@@ -237,4 +239,20 @@ fn entry(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
 
     out.extend(expand::expand(kind, &config, item));
     out
+}
+
+mod select;
+
+/// Not public API: `crest::select!` uses it to test a branch's pattern by reference.
+#[doc(hidden)]
+#[proc_macro]
+pub fn __select_clean_pattern(input: TokenStream) -> TokenStream {
+    select::clean_pattern(input)
+}
+
+/// Not public API: a compile error on the given tokens, for the facade's `macro_rules!`.
+#[doc(hidden)]
+#[proc_macro]
+pub fn __error_at(input: TokenStream) -> TokenStream {
+    select::error_at(input)
 }

@@ -14,8 +14,11 @@
 //! connection) loses the connection and holds an fd forever; a back-off loses nothing.
 
 use std::io;
+use std::os::fd::AsFd;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use crest_runtime::io::Async;
 
 /// How long `accept` waits after running out of descriptors before trying again.
 pub(crate) const BACKOFF: Duration = Duration::from_millis(50);
@@ -29,12 +32,14 @@ pub(crate) struct AcceptBackoff {
 }
 
 impl AcceptBackoff {
-    /// Sleeps until the back-off deadline, if one is set and still ahead.
-    pub(crate) async fn wait(&self) {
+    /// Sleeps until the back-off deadline, if one is set and still ahead, on the timers
+    /// of the runtime `listener` is registered with (not the current runtime: `accept`
+    /// may be polled outside any runtime, or inside another one).
+    pub(crate) async fn wait<T: AsFd>(&self, listener: &Async<T>) {
         let deadline = *self.lock();
         if let Some(deadline) = deadline {
             if Instant::now() < deadline {
-                crest_runtime::time::sleep_until(deadline).await;
+                listener.sleep_until(deadline).await;
             }
         }
     }

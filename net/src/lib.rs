@@ -57,7 +57,7 @@ pub mod unix;
 pub use std::net::ToSocketAddrs;
 pub use tcp::{TcpListener, TcpSocket, TcpStream};
 pub use udp::UdpSocket;
-pub use unix::{UnixListener, UnixStream};
+pub use unix::{UnixDatagram, UnixListener, UnixStream};
 
 use std::io;
 use std::net::SocketAddr;
@@ -104,6 +104,7 @@ mod tests {
         assert_traits::<UdpSocket>();
         assert_traits::<UnixListener>();
         assert_traits::<UnixStream>();
+        assert_traits::<UnixDatagram>();
         assert_traits::<unix::OwnedReadHalf>();
         assert_traits::<unix::OwnedWriteHalf>();
     }

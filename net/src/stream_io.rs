@@ -9,21 +9,38 @@
 //! descriptors or other credentials, with data still queued behind it. Datagram sockets
 //! and `accept` use the plain `read_with`/`write_with`.
 //!
+//! The chaos build (`--cfg crest_chaos`) shortens the length a read or write asks for
+//! *before* it is compared with the result, so the shortcut stays sound under it.
+//!
 //! Writes use `send`/`sendmsg` with `MSG_NOSIGNAL` (std's `write` does not pass it), so a
 //! write to a closed peer is `Err(BrokenPipe)`, never a `SIGPIPE`.
 
 use std::io::{self, IoSlice, IoSliceMut, Read};
-use std::os::fd::AsFd;
+use std::mem::MaybeUninit;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::task::{Context, Poll};
 
 use crest_runtime::io::Async;
-use crest_runtime::sys::socket;
+use crest_runtime::sys::{chaos, socket};
 
 /// Whether a short read may clear readiness (see the module docs): TCP yes, Unix no.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ShortRead {
     Clears,
     Keeps,
+}
+
+impl ShortRead {
+    /// What the socket really is: `Clears` only when the kernel says TCP (`SO_PROTOCOL`).
+    /// A `std::net::TcpStream` can hold any fd (`From<OwnedFd>`): a Unix or SCTP stream
+    /// socket ends reads early with data still queued, so it must keep readiness, and so
+    /// must a socket the kernel will not describe.
+    pub(crate) fn of(fd: BorrowedFd<'_>) -> ShortRead {
+        match socket::int_option(fd, libc::SOL_SOCKET, libc::SO_PROTOCOL) {
+            Ok(libc::IPPROTO_TCP) => ShortRead::Clears,
+            _ => ShortRead::Keeps,
+        }
+    }
 }
 
 pub(crate) fn poll_read<T: AsFd>(
@@ -35,10 +52,26 @@ pub(crate) fn poll_read<T: AsFd>(
 where
     for<'a> &'a T: Read,
 {
-    let len = buf.len();
+    let len = chaos::short(buf.len());
+    let buf = &mut buf[..len];
     match short {
         ShortRead::Clears => io.poll_stream_io(cx, false, len, |mut s| s.read(buf)),
         ShortRead::Keeps => io.poll_read_with(cx, |mut s| s.read(buf)),
+    }
+}
+
+/// A read into a buffer that may be uninitialised (`recv`, never a `&mut [u8]` over it): on
+/// `Ok(n)` the first `n` bytes of `buf` are initialised.
+pub(crate) fn poll_read_uninit<T: AsFd>(
+    io: &Async<T>,
+    cx: &mut Context<'_>,
+    buf: &mut [MaybeUninit<u8>],
+    short: ShortRead,
+) -> Poll<io::Result<usize>> {
+    let len = buf.len();
+    match short {
+        ShortRead::Clears => io.poll_stream_io(cx, false, len, |s| socket::recv_uninit(s.as_fd(), buf)),
+        ShortRead::Keeps => io.poll_read_with(cx, |s| socket::recv_uninit(s.as_fd(), buf)),
     }
 }
 
@@ -65,6 +98,8 @@ pub(crate) fn poll_write<T: AsFd>(
     cx: &mut Context<'_>,
     buf: &[u8],
 ) -> Poll<io::Result<usize>> {
+    let len = chaos::short(buf.len());
+    let buf = &buf[..len];
     io.poll_stream_io(cx, true, buf.len(), |s| socket::send(s.as_fd(), buf))
 }
 
@@ -164,3 +199,23 @@ macro_rules! stream_traits {
     };
 }
 pub(crate) use stream_traits;
+
+#[cfg(test)]
+mod tests {
+    use super::ShortRead;
+    use std::os::fd::AsFd;
+
+    #[test]
+    fn only_tcp_sockets_may_clear_on_a_short_read() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        assert_eq!(ShortRead::of(listener.as_fd()), ShortRead::Clears);
+        assert_eq!(ShortRead::of(client.as_fd()), ShortRead::Clears);
+        assert_eq!(ShortRead::of(server.as_fd()), ShortRead::Clears);
+        let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+        assert_eq!(ShortRead::of(a.as_fd()), ShortRead::Keeps);
+        let file = std::fs::File::open("/dev/null").unwrap();
+        assert_eq!(ShortRead::of(file.as_fd()), ShortRead::Keeps);
+    }
+}

@@ -1,7 +1,7 @@
 //! [`UdpSocket`]: a UDP socket.
 
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::{Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 
 use crest_runtime::io::Async;
@@ -183,6 +183,50 @@ impl UdpSocket {
     /// When `setsockopt` fails.
     pub fn set_broadcast(&self, on: bool) -> io::Result<()> {
         self.io.get_ref().set_broadcast(on)
+    }
+
+    /// Joins the IPv4 multicast group `multiaddr` on the interface with address
+    /// `interface` (`Ipv4Addr::UNSPECIFIED`: the kernel picks one).
+    ///
+    /// # Errors
+    /// `EINVAL` when `multiaddr` is not a multicast address; `ENODEV` for an unknown
+    /// interface.
+    pub fn join_multicast_v4(&self, multiaddr: Ipv4Addr, interface: Ipv4Addr) -> io::Result<()> {
+        self.io.get_ref().join_multicast_v4(&multiaddr, &interface)
+    }
+
+    /// Leaves a group joined with [`join_multicast_v4`](Self::join_multicast_v4).
+    ///
+    /// # Errors
+    /// `EADDRNOTAVAIL` when the group was not joined on that interface.
+    pub fn leave_multicast_v4(&self, multiaddr: Ipv4Addr, interface: Ipv4Addr) -> io::Result<()> {
+        self.io.get_ref().leave_multicast_v4(&multiaddr, &interface)
+    }
+
+    /// Whether multicast datagrams this socket sends come back to the sending host's own
+    /// members of the group (`IP_MULTICAST_LOOP`, on by default).
+    ///
+    /// # Errors
+    /// When `setsockopt` fails.
+    pub fn set_multicast_loop_v4(&self, on: bool) -> io::Result<()> {
+        self.io.get_ref().set_multicast_loop_v4(on)
+    }
+
+    /// Whether `IP_MULTICAST_LOOP` is on.
+    ///
+    /// # Errors
+    /// When `getsockopt` fails.
+    pub fn multicast_loop_v4(&self) -> io::Result<bool> {
+        self.io.get_ref().multicast_loop_v4()
+    }
+
+    /// Sets the interface multicast datagrams are sent from (`IP_MULTICAST_IF`), by its
+    /// address.
+    ///
+    /// # Errors
+    /// When `setsockopt` fails.
+    pub fn set_multicast_if_v4(&self, interface: Ipv4Addr) -> io::Result<()> {
+        crest_runtime::sys::socket::set_multicast_if_v4(self.as_fd(), interface)
     }
 
     /// Sets the IP time-to-live (`IP_TTL`).

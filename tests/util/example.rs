@@ -65,8 +65,11 @@ pub fn example_binary(name: &str) -> io::Result<PathBuf> {
     // In a cross-compiling layout (`target/TRIPLE/PROFILE`: `--target`, as scripts/asan
     // builds) the target directory is one level further up, and the example is built for
     // the same triple; cargo marks both levels with a CACHEDIR.TAG.
+    // A target directory nested in another (`target/chaos`, scripts/chaos) is told from
+    // the cross layout by the `.rustc_info.json` cargo keeps at a target directory's root.
     if let Some(dir) = profile_dir.parent() {
-        let target_dir = dir.parent().filter(|up| up.join("CACHEDIR.TAG").exists());
+        let nested = dir.join(".rustc_info.json").exists();
+        let target_dir = dir.parent().filter(|up| !nested && up.join("CACHEDIR.TAG").exists());
         let triple = dir.file_name().and_then(|t| t.to_str());
         match (target_dir, triple) {
             (Some(target_dir), Some(triple)) => {
@@ -214,6 +217,51 @@ impl Example {
         // SAFETY: sysconf only reads a configuration value.
         let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
         Ok(Duration::from_millis(ticks * 1000 / per_second))
+    }
+
+    /// Sends signal `name` (`TERM`, `INT`) with the `kill` command, as a supervisor would.
+    pub fn kill_with(&self, name: &str) -> io::Result<()> {
+        let status =
+            Command::new("kill").arg(format!("-{name}")).arg(self.child.id().to_string()).status()?;
+        if !status.success() {
+            return Err(io::Error::other(format!("kill -{name} {} failed: {status}", self.child.id())));
+        }
+        Ok(())
+    }
+
+    /// Waits for the process to exit, at most `limit`; its status.
+    pub fn wait_exit(&mut self, limit: Duration) -> io::Result<ExitStatus> {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                return Ok(status);
+            }
+            if Instant::now() > deadline {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("{} still running after {limit:?}; stderr:\n{}", self.name, self.stderr()),
+                ));
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Waits until connecting to the example is refused (it stopped listening), at most
+    /// `limit`.
+    pub fn wait_refused(&self, limit: Duration) -> io::Result<()> {
+        let deadline = Instant::now() + limit;
+        loop {
+            match TcpStream::connect(self.addr) {
+                Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => return Ok(()),
+                _ if Instant::now() > deadline => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        format!("{} still accepted connections {limit:?} after the signal", self.name),
+                    ))
+                }
+                _ => thread::sleep(Duration::from_millis(10)),
+            }
+        }
     }
 
     /// Whether the process is still running (a server should never exit on bad input).

@@ -57,3 +57,39 @@ pub fn raise_fd_limit() -> u64 {
 
 pub const LIMIT: Duration = Duration::from_secs(30);
 pub mod example;
+
+/// The number of threads of this process, from `/proc/self/status`.
+pub fn thread_count() -> usize {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status.lines().find_map(|l| l.strip_prefix("Threads:")).and_then(|n| n.trim().parse().ok()).unwrap_or(0)
+}
+
+/// The state letter of process `pid` (`R`, `S`, `Z` for a zombie, ...) from
+/// `/proc/PID/stat`; `None` once the process is gone (reaped).
+pub fn process_state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may hold spaces; the state is the first field after its ')'.
+    stat.rsplit_once(')')?.1.split_whitespace().next()?.chars().next()
+}
+
+/// Sends `signal` to this process from a thread crest did not start.
+pub fn raise_from_plain_thread(signal: i32) {
+    std::thread::spawn(move || {
+        // SAFETY: kill takes no pointers; the process has a handler (or the default) for it.
+        unsafe { libc::kill(libc::getpid(), signal) };
+    })
+    .join()
+    .expect("the signalling thread");
+}
+
+/// Raises `signal` in a thread crest did not start, directed at that thread (`raise`, a
+/// `tgkill` to itself): the handler has run when this returns, unlike a `kill` to the
+/// process, which any thread may handle a little later.
+pub fn raise_in_plain_thread(signal: i32) {
+    std::thread::spawn(move || {
+        // SAFETY: raise takes no pointers; the process has a handler for it.
+        unsafe { libc::raise(signal) };
+    })
+    .join()
+    .expect("the signalling thread");
+}

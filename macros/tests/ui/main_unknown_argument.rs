@@ -1,2 +1,2 @@
-#[crest::main(start_paused = true)]
+#[crest::main(shutdown_timeout = 5)]
 async fn main() {}

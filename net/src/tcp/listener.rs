@@ -9,6 +9,7 @@ use crest_runtime::sys::socket;
 
 use super::{TcpSocket, TcpStream};
 use crate::backoff::AcceptBackoff;
+use crate::stream_io::ShortRead;
 
 /// The backlog of a listener made by [`TcpListener::bind`].
 const DEFAULT_BACKLOG: u32 = 1024;
@@ -47,6 +48,8 @@ const DEFAULT_BACKLOG: u32 = 1024;
 pub struct TcpListener {
     io: Async<std::net::TcpListener>,
     backoff: AcceptBackoff,
+    /// The protocol of the listening socket, and so of every accepted one (asked once).
+    short_read: ShortRead,
 }
 
 impl TcpListener {
@@ -84,11 +87,13 @@ impl TcpListener {
     /// reset while queued, or an error when the runtime has shut down. None of them closes
     /// the listener: keep calling `accept`.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        self.backoff.wait().await;
+        self.backoff.wait(&self.io).await;
         let res = self.io.read_with(|l| socket::accept(l.as_fd())).await;
         self.backoff.record(&res);
         let (fd, addr) = res?;
-        Ok((TcpStream::from_nonblocking(std::net::TcpStream::from(fd))?, addr))
+        // Registered with the listener's runtime, not the current one (there may be none).
+        let io = Async::new_accepted(std::net::TcpStream::from(fd), &self.io)?;
+        Ok((TcpStream::from_accepted(io, self.short_read), addr))
     }
 
     /// Takes a listening std socket (bound and listening) and registers it with the current
@@ -111,7 +116,8 @@ impl TcpListener {
     /// Outside a crest runtime.
     #[track_caller]
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
-        Ok(TcpListener { io: Async::new(listener)?, backoff: AcceptBackoff::default() })
+        let short_read = ShortRead::of(listener.as_fd());
+        Ok(TcpListener { io: Async::new(listener)?, backoff: AcceptBackoff::default(), short_read })
     }
 
     /// Deregisters the listener and returns the std socket (still nonblocking).

@@ -1,6 +1,7 @@
 //! [`TcpStream`]: a connected TCP socket.
 
 use std::io::{self, IoSlice, IoSliceMut};
+use std::mem::MaybeUninit;
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::task::{Context, Poll};
@@ -57,6 +58,9 @@ use crate::stream_io;
 #[derive(Debug)]
 pub struct TcpStream {
     io: Async<std::net::TcpStream>,
+    /// `Clears` when the kernel says the socket is TCP (`ShortRead::of`): only then may a
+    /// short read clear readiness.
+    short_read: stream_io::ShortRead,
 }
 
 impl TcpStream {
@@ -99,12 +103,18 @@ impl TcpStream {
     /// Outside a crest runtime.
     #[track_caller]
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
-        Ok(TcpStream { io: Async::new(stream)? })
+        // The type says TCP; the fd may be anything (`From<OwnedFd>`): ask the kernel.
+        let short_read = stream_io::ShortRead::of(stream.as_fd());
+        Ok(TcpStream { io: Async::new(stream)?, short_read })
     }
 
-    /// Registers a stream whose fd was born nonblocking (`accept4` with `SOCK_NONBLOCK`).
-    pub(crate) fn from_nonblocking(stream: std::net::TcpStream) -> io::Result<TcpStream> {
-        Ok(TcpStream { io: Async::new_nonblocking(stream)? })
+    /// Wraps a stream that `accept` registered with its listener's driver; it has the
+    /// listener's protocol.
+    pub(crate) fn from_accepted(
+        io: Async<std::net::TcpStream>,
+        short_read: stream_io::ShortRead,
+    ) -> TcpStream {
+        TcpStream { io, short_read }
     }
 
     /// Deregisters the stream and returns the std stream (still nonblocking).
@@ -138,6 +148,26 @@ impl TcpStream {
     /// When `setsockopt` fails.
     pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
         self.io.get_ref().set_nodelay(nodelay)
+    }
+
+    /// Turns TCP keepalive on, with `idle` before the first probe (`Some`; whole seconds, at
+    /// least 1), or off (`None`). The kernel's defaults stay for the probe interval and
+    /// count.
+    ///
+    /// ```
+    /// # crest::block_on(async {
+    /// let listener = crest::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let stream = crest::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// stream.set_keepalive(Some(std::time::Duration::from_secs(60)))?;
+    /// stream.set_keepalive(None)?;
+    /// # std::io::Result::Ok(())
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// When `setsockopt` fails.
+    pub fn set_keepalive(&self, idle: Option<Duration>) -> io::Result<()> {
+        socket::set_keepalive(self.as_fd(), idle)
     }
 
     /// Whether `TCP_NODELAY` is set.
@@ -206,6 +236,40 @@ impl TcpStream {
     /// When the runtime has shut down.
     pub async fn readable(&self) -> io::Result<()> {
         self.io.readable().await
+    }
+
+    /// Reads into a buffer that may be uninitialised, as `AsyncRead::poll_read` does into
+    /// a `&mut [u8]`: the kernel writes the bytes, so the caller need not zero the buffer
+    /// first (crest-hyper reads into hyper's buffer this way). On `Ok(n)` the first `n`
+    /// bytes of `buf` are initialised; `Ok(0)` is EOF (or an empty `buf`).
+    ///
+    /// ```
+    /// use std::mem::MaybeUninit;
+    /// use crest::net::{TcpListener, TcpStream};
+    /// use crest::io::AsyncWriteExt;
+    ///
+    /// crest::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let mut client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (server, _) = listener.accept().await?;
+    ///     client.write_all(b"hi").await?;
+    ///     let mut buf = [MaybeUninit::<u8>::uninit(); 16];
+    ///     let n = std::future::poll_fn(|cx| server.poll_read_uninit(cx, &mut buf)).await?;
+    ///     assert_eq!(n, 2);
+    ///     std::io::Result::Ok(())
+    /// })?;
+    /// # std::io::Result::Ok(())
+    /// ```
+    ///
+    /// # Errors
+    /// As `poll_read`: `ConnectionReset` and the like, or an error when the runtime has
+    /// shut down.
+    pub fn poll_read_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        stream_io::poll_read_uninit(&self.io, cx, buf, stream_io::ShortRead::Clears)
     }
 
     /// Waits until the stream is writable (or the peer is gone, or an error is pending).
@@ -330,7 +394,7 @@ impl TcpStream {
     }
 
     pub(crate) fn poll_read_priv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        stream_io::poll_read(&self.io, cx, buf, stream_io::ShortRead::Clears)
+        stream_io::poll_read(&self.io, cx, buf, self.short_read)
     }
 
     pub(crate) fn poll_read_vectored_priv(
@@ -338,7 +402,7 @@ impl TcpStream {
         cx: &mut Context<'_>,
         bufs: &mut [IoSliceMut<'_>],
     ) -> Poll<io::Result<usize>> {
-        stream_io::poll_read_vectored(&self.io, cx, bufs, stream_io::ShortRead::Clears)
+        stream_io::poll_read_vectored(&self.io, cx, bufs, self.short_read)
     }
 
     pub(crate) fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {

@@ -69,12 +69,13 @@ impl UnixListener {
     /// `EMFILE`/`ENFILE` when out of descriptors (the next call backs off first), or an
     /// error when the runtime has shut down.
     pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
-        self.backoff.wait().await;
+        self.backoff.wait(&self.io).await;
         let res = self.io.read_with(|l| socket::accept_unix(l.as_fd())).await;
         self.backoff.record(&res);
         let stream = std::os::unix::net::UnixStream::from(res?);
         let addr = stream.peer_addr()?;
-        Ok((UnixStream::from_std(stream)?, addr))
+        // Born nonblocking (`accept4`); registered with the listener's runtime.
+        Ok((UnixStream::from_accepted(Async::new_accepted(stream, &self.io)?), addr))
     }
 
     /// Takes a listening std socket and registers it with the current runtime, making it

@@ -1,6 +1,7 @@
 //! [`UnixStream`]: a connected Unix domain stream socket.
 
 use std::io::{self, IoSlice, IoSliceMut};
+use std::mem::MaybeUninit;
 use std::net::Shutdown;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::net::SocketAddr;
@@ -90,12 +91,27 @@ impl UnixStream {
         Ok(UnixStream { io: Async::new(stream)? })
     }
 
+    /// Wraps a stream that `accept` registered with its listener's driver.
+    pub(crate) fn from_accepted(io: Async<std::os::unix::net::UnixStream>) -> UnixStream {
+        UnixStream { io }
+    }
+
     /// Deregisters the stream and returns the std stream (still nonblocking).
     ///
     /// # Errors
     /// When `epoll_ctl` fails.
     pub fn into_std(self) -> io::Result<std::os::unix::net::UnixStream> {
         self.io.into_inner()
+    }
+
+    /// The credentials of the peer process as the kernel recorded them at `connect`
+    /// (`SO_PEERCRED`).
+    ///
+    /// # Errors
+    /// When `getsockopt` fails.
+    pub fn peer_cred(&self) -> io::Result<super::UCred> {
+        let (pid, uid, gid) = socket::peer_cred(self.as_fd())?;
+        Ok(super::UCred { pid: (pid != 0).then_some(pid), uid, gid })
     }
 
     /// The address of the peer (unnamed unless it bound one).
@@ -136,6 +152,38 @@ impl UnixStream {
     /// When the runtime has shut down.
     pub async fn readable(&self) -> io::Result<()> {
         self.io.readable().await
+    }
+
+    /// Reads into a buffer that may be uninitialised, as `AsyncRead::poll_read` does into
+    /// a `&mut [u8]`: the kernel writes the bytes, so the caller need not zero the buffer
+    /// first (crest-hyper reads into hyper's buffer this way). On `Ok(n)` the first `n`
+    /// bytes of `buf` are initialised; `Ok(0)` is EOF (or an empty `buf`).
+    ///
+    /// ```
+    /// use std::mem::MaybeUninit;
+    /// use crest::net::UnixStream;
+    /// use crest::io::AsyncWriteExt;
+    ///
+    /// crest::block_on(async {
+    ///     let (mut a, b) = UnixStream::pair()?;
+    ///     a.write_all(b"hi").await?;
+    ///     let mut buf = [MaybeUninit::<u8>::uninit(); 16];
+    ///     let n = std::future::poll_fn(|cx| b.poll_read_uninit(cx, &mut buf)).await?;
+    ///     assert_eq!(n, 2);
+    ///     std::io::Result::Ok(())
+    /// })?;
+    /// # std::io::Result::Ok(())
+    /// ```
+    ///
+    /// # Errors
+    /// As `poll_read`: `ConnectionReset` and the like, or an error when the runtime has
+    /// shut down.
+    pub fn poll_read_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        stream_io::poll_read_uninit(&self.io, cx, buf, stream_io::ShortRead::Keeps)
     }
 
     /// Waits until the stream is writable (or the peer is gone).

@@ -26,12 +26,13 @@ pub(crate) mod registration;
 
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::sys::epoll::{Epoll, Event, Events};
 use crate::sys::eventfd::EventFd;
-use crate::time::Timers;
+use crate::time::{Clock, Timers};
 pub(crate) use readiness::{Direction, Readiness, ReadyEvent, Waiter};
 pub(crate) use registration::Registration;
 
@@ -56,8 +57,22 @@ pub(crate) struct Handle {
     waker: EventFd,
     registrations: Mutex<RegistrationSet>,
     pub(crate) timers: Timers,
+    /// Counters for the runtime's metrics.
+    pub(crate) stats: DriverStats,
     /// Why epoll failed, once it has: every I/O error after that names the cause.
     failure: std::sync::OnceLock<String>,
+    /// The runtime's clock (`Instant::now()` unless a test paused it).
+    pub(crate) clock: Clock,
+}
+
+/// The driver's counters (`runtime/metrics.rs`). `turns` and `events` are written by the
+/// one thread that owns the `Driver` at a time (load + store); `failed_deregisters` by any
+/// thread, on a failure path.
+#[derive(Default)]
+pub(crate) struct DriverStats {
+    pub(crate) turns: AtomicU64,
+    pub(crate) events: AtomicU64,
+    pub(crate) failed_deregisters: AtomicU64,
 }
 
 /// Every live registration, found by the slot its token names (module docs, "Why a token
@@ -98,6 +113,7 @@ impl Driver {
     pub(crate) fn new(config: Config) -> io::Result<Driver> {
         let mut epoll = Epoll::new()?;
         epoll.set_precise_timeouts(config.precise_timeouts);
+        epoll.enable_faults();
         let waker = EventFd::new()?;
         epoll.add(waker.as_fd(), Events::IN | Events::ET, WAKE_TOKEN)?;
         let handle = Arc::new(Handle {
@@ -105,7 +121,9 @@ impl Driver {
             waker,
             registrations: Mutex::new(RegistrationSet::default()),
             timers: Timers::new(),
+            stats: DriverStats::default(),
             failure: std::sync::OnceLock::new(),
+            clock: Clock::new(),
         });
         Ok(Driver { handle, events: Vec::with_capacity(EVENT_CAPACITY), dispatch: Vec::new() })
     }
@@ -120,10 +138,18 @@ impl Driver {
     /// Returns how many I/O events were dispatched.
     pub(crate) fn turn(&mut self, timeout: Option<Duration>) -> io::Result<usize> {
         let handle = &*self.handle;
+        // A paused clock with every task idle (this is a wait, not a look): look for I/O
+        // without waiting, and only if none arrived jump to the next timer instead of
+        // sleeping towards it, so that a reply already on its way beats a timeout.
+        let mut jump_to = None;
         let timeout = match handle.timers.next_deadline() {
             None => timeout,
+            Some(deadline) if timeout != Some(Duration::ZERO) && handle.clock.is_paused() => {
+                jump_to = Some(deadline);
+                Some(Duration::ZERO)
+            }
             Some(deadline) => {
-                let until = deadline.saturating_duration_since(Instant::now());
+                let until = deadline.saturating_duration_since(handle.clock.now());
                 Some(timeout.map_or(until, |t| t.min(until)))
             }
         };
@@ -134,8 +160,14 @@ impl Driver {
             // and a failing wait never becomes a busy loop (`tests/rt_epoll_refused.rs`).
             handle.fail(&e);
             std::thread::sleep(timeout.map_or(FAILED_WAIT, |t| t.min(FAILED_WAIT)));
-            handle.timers.process(Instant::now());
+            if let Some(deadline) = jump_to {
+                handle.clock.skip_to(deadline);
+            }
+            handle.timers.process(handle.clock.now());
             return Err(e);
+        }
+        if let Some(deadline) = jump_to.filter(|_| self.events.is_empty() && !handle.epoll.holds_events()) {
+            handle.clock.skip_to(deadline);
         }
         // Resolve tokens under the lock, wake outside it: a waker may run any code,
         // including code that registers or drops an I/O object.
@@ -148,10 +180,17 @@ impl Driver {
             }
         }
         let dispatched = self.dispatch.len();
+        let stats = &handle.stats;
+        stats.turns.store(stats.turns.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+        stats.events.store(stats.events.load(Ordering::Relaxed) + dispatched as u64, Ordering::Relaxed);
         for (readiness, events) in self.dispatch.drain(..) {
             readiness.set_from_event(events);
         }
-        handle.timers.process(Instant::now());
+        let real = Instant::now();
+        // The spawn clock of task dumps (real time), from the clock read that the timers
+        // need anyway.
+        crate::task::meta::refresh_coarse(real);
+        handle.timers.process(handle.clock.at(real));
         Ok(dispatched)
     }
 
@@ -216,9 +255,18 @@ impl Handle {
         readiness: &Arc<Readiness>,
     ) -> io::Result<()> {
         let res = fd.map_or(Ok(()), |fd| self.epoll.delete(fd));
+        if res.is_err() {
+            self.stats.failed_deregisters.fetch_add(1, Ordering::Relaxed);
+        }
         readiness.clear_waiters();
         self.forget(readiness);
         res
+    }
+
+    /// File descriptors registered now (metrics).
+    pub(crate) fn registered(&self) -> usize {
+        let set = self.lock_registrations();
+        set.live.len() - set.free.len()
     }
 
     fn forget(&self, readiness: &Arc<Readiness>) {

@@ -26,6 +26,11 @@ impl Registration {
     }
 
     /// Waits until `dir` is ready; `Err` once the runtime has shut down.
+    /// The driver this registration belongs to.
+    pub(crate) fn driver(&self) -> &Arc<Handle> {
+        &self.handle
+    }
+
     pub(crate) fn poll_ready(
         &self,
         dir: Direction,
@@ -35,7 +40,10 @@ impl Registration {
         match self.readiness.poll_ready(dir, cx, waiter) {
             Poll::Ready(ev) if ev.shutdown => Poll::Ready(Err(self.handle.shutdown_error())),
             Poll::Ready(ev) => Poll::Ready(Ok(ev)),
-            Poll::Pending => Poll::Pending,
+            Poll::Pending => {
+                crate::sys::chaos::spurious_wake(cx.waker());
+                Poll::Pending
+            }
         }
     }
 

@@ -65,17 +65,17 @@ impl<T: AsFd> Async<T> {
         Ok(Async { io: Some(io), registration })
     }
 
-    /// Registers `io`, whose fd the caller has created nonblocking (`SOCK_NONBLOCK`,
-    /// `accept4`), saving the `fcntl` that [`new`](Self::new) makes. If the fd is in
-    /// fact blocking, operations on it block the runtime's thread.
+    /// Registers `io`, a connection that `listener` accepted with `accept4` and
+    /// `SOCK_NONBLOCK`, with the driver `listener` is registered with: it belongs to its
+    /// listener's runtime wherever `accept` is polled (even outside any runtime), and
+    /// skips the `fcntl` that [`new`](Self::new) makes. If the fd is in fact blocking,
+    /// operations on it block the runtime's thread.
     ///
     /// # Errors
     /// As [`new`](Self::new).
     #[doc(hidden)]
-    #[track_caller]
-    pub fn new_nonblocking(io: T) -> io::Result<Async<T>> {
-        let driver = context::current_driver();
-        let registration = Registration::new(driver, io.as_fd())?;
+    pub fn new_accepted<L: AsFd>(io: T, listener: &Async<L>) -> io::Result<Async<T>> {
+        let registration = Registration::new(listener.registration.driver().clone(), io.as_fd())?;
         Ok(Async { io: Some(io), registration })
     }
 
@@ -239,6 +239,14 @@ impl<T: AsFd> Async<T> {
         let io = self.get_ref();
         let dir = if write { Direction::Write } else { Direction::Read };
         self.registration.poll_stream_io(dir, cx, len, || op(io))
+    }
+
+    /// A timer on the runtime this object is registered with, not the current one: for
+    /// waits that belong to the object (the accept back-off), which must work wherever
+    /// its futures are polled, even outside any runtime.
+    #[doc(hidden)]
+    pub fn sleep_until(&self, deadline: std::time::Instant) -> crate::time::Sleep {
+        crate::time::Sleep::new(self.registration.driver().clone(), deadline)
     }
 }
 

@@ -30,6 +30,7 @@ use crate::task::{self, JoinHandle, Notified, Schedule, Task};
 ///
 /// # Panics
 /// Outside a runtime context.
+#[track_caller]
 pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
 where
     F: FnOnce() -> R + Send + 'static,
@@ -134,6 +135,7 @@ impl Spawner {
         }
     }
 
+    #[track_caller]
     pub(crate) fn spawn<F, R>(&self, f: F, handle: &scheduler::Handle) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
@@ -187,6 +189,12 @@ impl Spawner {
             }
             Err(_) => {} // The existing threads will get to it.
         }
+    }
+
+    /// The pool's threads, and how many of them wait for work (metrics).
+    pub(crate) fn thread_counts(&self) -> (usize, usize) {
+        let state = self.pool.lock();
+        (state.num_threads, state.num_idle)
     }
 
     /// Stops the pool: cancels queued tasks and waits for the threads at most `timeout`

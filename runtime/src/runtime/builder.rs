@@ -4,7 +4,7 @@ use std::io;
 use std::time::Duration;
 
 use super::scheduler::{self, current_thread, multi_thread};
-use super::{blocking, Runtime};
+use super::{blocking, stall, Runtime, StallReport};
 use crate::driver::{self, Driver};
 
 /// Which scheduler to build.
@@ -32,6 +32,7 @@ pub struct Builder {
     precise_timeouts: bool,
     event_interval: u32,
     global_queue_interval: u32,
+    stall: Option<stall::Config>,
 }
 
 impl Builder {
@@ -46,6 +47,7 @@ impl Builder {
             precise_timeouts: true,
             event_interval: 61,
             global_queue_interval: 31,
+            stall: None,
         }
     }
 
@@ -134,6 +136,48 @@ impl Builder {
         self
     }
 
+    /// Reports every poll that runs longer than `threshold` with one line on stderr, while
+    /// it still runs: the task's id and spawn location, the worker thread, and how long it
+    /// has been running. A poll that long blocks its worker (a blocking call, a long
+    /// computation): move that work to `spawn_blocking`.
+    ///
+    /// One watchdog thread per runtime samples the workers every quarter threshold (and
+    /// sleeps while they are all parked), so a stall is reported between 1 and 1.5
+    /// thresholds after the poll started. Off by default.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = crest::runtime::Builder::new_multi_thread()
+    ///     .stall_threshold(Duration::from_millis(100))
+    ///     .build()?;
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn stall_threshold(&mut self, threshold: Duration) -> &mut Builder {
+        self.stall = Some(stall::Config::default_report(threshold));
+        self
+    }
+
+    /// Like [`stall_threshold`](Self::stall_threshold), but calls `f` with each report
+    /// instead of printing it (on the watchdog thread; once per stalled poll).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = crest::runtime::Builder::new_current_thread()
+    ///     .on_stall(Duration::from_millis(50), |report| {
+    ///         eprintln!("stalled: {report}");
+    ///     })
+    ///     .build()?;
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn on_stall(
+        &mut self,
+        threshold: Duration,
+        f: impl Fn(&StallReport) + Send + Sync + 'static,
+    ) -> &mut Builder {
+        self.stall = Some(stall::Config { threshold, callback: std::sync::Arc::new(f) });
+        self
+    }
+
     /// Creates the runtime.
     ///
     /// # Errors
@@ -169,6 +213,12 @@ impl Builder {
                 multi_thread::Handle::start(driver, blocking, config)?.1
             }
         };
-        Ok(Runtime::from_parts(handle, self.timer_slack))
+        let runtime = Runtime::from_parts(handle, self.timer_slack);
+        if let Some(stall) = self.stall.clone() {
+            let name = format!("{}-watchdog", self.thread_name);
+            // On failure `runtime` drops here, which shuts it down.
+            runtime.handle.inner.start_watchdog(stall, name)?;
+        }
+        Ok(runtime)
     }
 }

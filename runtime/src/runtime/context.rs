@@ -90,6 +90,27 @@ impl Drop for RuntimeGuard {
     }
 }
 
+/// Restores the thread's previous "driving a runtime" state on drop.
+pub(crate) struct ShutdownGuard {
+    prev: bool,
+}
+
+/// Marks this thread as driving a runtime while shutdown drops that runtime's tasks on
+/// it: their destructors then run in the same context as their polls did, so one that
+/// calls `block_on` gets `enter_runtime`'s clear panic instead of waiting for a runtime
+/// that this very thread is tearing down. Unlike `enter_runtime`, the thread may be in a
+/// runtime already; the guard restores what was there.
+pub(crate) fn enter_for_shutdown() -> ShutdownGuard {
+    let prev = IN_RUNTIME.try_with(|c| c.replace(true)).unwrap_or(false);
+    ShutdownGuard { prev }
+}
+
+impl Drop for ShutdownGuard {
+    fn drop(&mut self) {
+        let _ = IN_RUNTIME.try_with(|c| c.set(self.prev));
+    }
+}
+
 /// True while this thread drives a runtime.
 pub(crate) fn in_runtime() -> bool {
     IN_RUNTIME.try_with(|c| c.get()).unwrap_or(false)

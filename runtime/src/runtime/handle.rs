@@ -35,6 +35,7 @@ impl Handle {
     }
 
     /// Spawns a task on this runtime. Callable from any thread.
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -54,6 +55,7 @@ impl Handle {
     }
 
     /// Runs a blocking closure on this runtime's blocking pool.
+    #[track_caller]
     pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
@@ -71,6 +73,39 @@ impl Handle {
     /// How many tasks of this runtime are alive (spawned and not yet finished).
     pub fn num_alive_tasks(&self) -> usize {
         self.inner.num_tasks()
+    }
+
+    /// A snapshot of the runtime's counters; callable from any thread, cheap (it takes
+    /// a few short locks, never waits for a worker). README.md, "Metrics", says what each
+    /// number means.
+    ///
+    /// ```
+    /// let rt = crest::runtime::Builder::new_current_thread().build()?;
+    /// rt.block_on(async { crest::spawn(async {}).await.unwrap() });
+    /// let metrics = rt.handle().metrics();
+    /// assert_eq!(metrics.spawned_tasks(), 1);
+    /// assert_eq!(metrics.alive_tasks(), 0);
+    /// // The Prometheus text format:
+    /// assert!(metrics.to_string().contains("crest_spawned_tasks_total 1"));
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn metrics(&self) -> super::RuntimeMetrics {
+        self.inner.metrics()
+    }
+
+    /// Every live task of this runtime (not `spawn_blocking` closures), from any thread.
+    /// Needs nothing from the workers: it works while they are all blocked.
+    ///
+    /// ```
+    /// let rt = crest::runtime::Builder::new_current_thread().build()?;
+    /// let _idle = rt.spawn(std::future::pending::<()>());
+    /// for task in rt.handle().dump().tasks() {
+    ///     println!("{task}"); // task 1 scheduled age 0.000s polls 0 spawned at src/main.rs:2
+    /// }
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn dump(&self) -> super::TaskDump {
+        self.inner.dump()
     }
 }
 

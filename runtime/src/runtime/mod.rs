@@ -8,16 +8,22 @@ pub(crate) mod blocking;
 mod builder;
 pub(crate) mod context;
 pub(crate) mod coop;
+mod dump;
 mod handle;
+pub(crate) mod metrics;
 pub(crate) mod park;
 pub(crate) mod scheduler;
 pub(crate) mod spawn;
+mod stall;
 
 use std::future::Future;
 use std::time::Duration;
 
 pub use builder::Builder;
+pub use dump::{TaskDump, TaskInfo, TaskState};
 pub use handle::{EnterGuard, Handle};
+pub use metrics::{RuntimeMetrics, WorkerMetrics};
+pub use stall::StallReport;
 
 use crate::task::JoinHandle;
 
@@ -25,6 +31,9 @@ use crate::task::JoinHandle;
 ///
 /// Dropping it shuts it down: every task is dropped (its destructors run), every I/O
 /// object it drives is woken with an error and the blocking pool's threads are waited for.
+/// Dropping it inside async code (a task, or a `block_on` future) panics, after a
+/// shutdown that does not wait: use [`shutdown_background`](Runtime::shutdown_background)
+/// there, or drop it on another thread.
 ///
 /// ```
 /// let rt = crest::runtime::Runtime::new()?;
@@ -68,6 +77,7 @@ impl Runtime {
     }
 
     /// Spawns a task on this runtime.
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -77,6 +87,7 @@ impl Runtime {
     }
 
     /// Runs a blocking closure on this runtime's blocking pool.
+    #[track_caller]
     pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
@@ -97,9 +108,21 @@ impl Runtime {
 
     /// Shuts the runtime down: drops every task, closes every fd it owns, and waits at
     /// most `timeout` for blocking tasks that are still running (they are detached after).
+    ///
+    /// # Panics
+    /// In async code (a task, or a `block_on` future) with a nonzero `timeout`, after
+    /// shutting down without waiting: see [`Runtime`]'s drop.
+    #[track_caller]
     pub fn shutdown_timeout(mut self, timeout: Duration) {
         self.shut_down = true;
-        self.handle.inner.shutdown(Some(timeout));
+        if timeout.is_zero() || !context::in_runtime() {
+            self.handle.inner.shutdown(Some(timeout));
+            return;
+        }
+        self.handle.inner.shutdown(Some(Duration::ZERO));
+        if !std::thread::panicking() {
+            panic!("{WAIT_IN_ASYNC}");
+        }
     }
 
     /// Shuts the runtime down without waiting for blocking tasks.
@@ -108,10 +131,32 @@ impl Runtime {
     }
 }
 
+/// Why a runtime dropped in async code panics (after shutting down without waiting).
+const WAIT_IN_ASYNC: &str = "cannot drop a crest runtime (or shut it down with a timeout) \
+    from async code, such as one of its own tasks: that waits for its blocking threads and \
+    would block this thread and every task on it. The runtime has been shut down without \
+    waiting. Drop it on a thread outside any runtime instead (std::thread::spawn, or inside \
+    crest::task::spawn_blocking), or call Runtime::shutdown_background, which does not wait";
+
 impl Drop for Runtime {
+    /// Shuts the runtime down and waits for its blocking threads.
+    ///
+    /// # Panics
+    /// In async code (inside any runtime's task or `block_on` future): waiting there would
+    /// block that runtime's thread. The runtime is shut down without waiting first (every
+    /// task dropped, every fd closed), so nothing leaks; as in tokio, use
+    /// `shutdown_background` there, or move the runtime to another thread.
     fn drop(&mut self) {
-        if !self.shut_down {
+        if self.shut_down {
+            return;
+        }
+        if !context::in_runtime() {
             self.handle.inner.shutdown(None);
+            return;
+        }
+        self.handle.inner.shutdown(Some(Duration::ZERO));
+        if !std::thread::panicking() {
+            panic!("{WAIT_IN_ASYNC}");
         }
     }
 }

@@ -40,7 +40,10 @@ where
 ///
 /// Allowed inside `crest::block_on` and a current-thread runtime's `block_on` (which is
 /// what `#[crest::test]` and `#[crest::main(flavor = "current_thread")]` use); the task
-/// runs on that thread only.
+/// runs on that thread only, on the runtime that thread drives (even if another runtime
+/// has been entered there with `Handle::enter`). If another thread drives that runtime
+/// (`Handle::block_on`) when the task is woken, the task waits for its own thread to
+/// drive it again.
 ///
 /// ```
 /// use std::rc::Rc;

@@ -36,6 +36,8 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
+use super::chaos::{self, EpollFaults};
+
 /// A set of epoll event flags (`EPOLLIN`, `EPOLLET`, ...).
 ///
 /// Combine with `|`, intersect with `&`, remove with `-`; `Debug` prints the flag names.
@@ -180,6 +182,12 @@ impl fmt::Debug for Events {
 pub struct Event(libc::epoll_event);
 
 impl Event {
+    /// An event as the kernel would report it (the chaos build makes stale edges).
+    #[cfg_attr(not(crest_chaos), allow(dead_code))]
+    pub(crate) fn new(events: Events, token: u64) -> Event {
+        Event(libc::epoll_event { events: events.bits(), u64: token })
+    }
+
     /// The flags the kernel reported.
     pub fn events(&self) -> Events {
         // A copy: the field may be unaligned (epoll_event is packed on x86-64).
@@ -218,6 +226,8 @@ pub struct Epoll {
     /// Whether `wait` uses `epoll_pwait2`; cleared for good when the kernel (or a seccomp
     /// policy) refuses it at run time.
     precise: AtomicBool,
+    /// Nothing outside the chaos build (`sys/chaos.rs`).
+    faults: EpollFaults,
 }
 
 impl Epoll {
@@ -230,7 +240,7 @@ impl Epoll {
         let raw = syscall!(epoll_create1(libc::EPOLL_CLOEXEC))?;
         // SAFETY: `raw` is a fresh descriptor that nothing else owns.
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-        let epoll = Epoll { fd, precise: AtomicBool::new(false) };
+        let epoll = Epoll { fd, precise: AtomicBool::new(false), faults: EpollFaults::new() };
         epoll.precise.store(epoll.probe_pwait2(), Ordering::Relaxed);
         Ok(epoll)
     }
@@ -247,6 +257,18 @@ impl Epoll {
     /// fallback on kernels that have both.
     pub fn set_precise_timeouts(&mut self, precise: bool) {
         self.precise.store(precise && PWAIT2.load(Ordering::Relaxed) == PWAIT2_YES, Ordering::Relaxed);
+    }
+
+    /// Lets the chaos build delay this instance's events and add stale edges (the driver's
+    /// instance only; a no-op in the normal build).
+    pub(crate) fn enable_faults(&mut self) {
+        self.faults.enable();
+    }
+
+    /// Whether the chaos build holds events back for the next wait (always false in the
+    /// normal build): those events have arrived, so a paused clock must not jump past them.
+    pub(crate) fn holds_events(&self) -> bool {
+        self.faults.holding()
     }
 
     fn probe_pwait2(&self) -> bool {
@@ -290,7 +312,9 @@ impl Epoll {
     /// `EEXIST` if `fd` is already registered, `EBADF` for a closed fd, `EPERM` for a file
     /// that epoll cannot watch (a regular file), `ENOSPC` past `max_user_watches`.
     pub fn add(&self, fd: BorrowedFd<'_>, events: Events, token: u64) -> io::Result<()> {
-        self.ctl(libc::EPOLL_CTL_ADD, fd, events, token)
+        self.ctl(libc::EPOLL_CTL_ADD, fd, events, token)?;
+        self.faults.added(fd.as_raw_fd(), token);
+        Ok(())
     }
 
     /// Changes the events and token of a registered `fd` (and re-arms `ONESHOT`).
@@ -306,7 +330,9 @@ impl Epoll {
     /// # Errors
     /// `ENOENT` if `fd` is not registered.
     pub fn delete(&self, fd: BorrowedFd<'_>) -> io::Result<()> {
-        self.ctl(libc::EPOLL_CTL_DEL, fd, Events::empty(), 0)
+        self.ctl(libc::EPOLL_CTL_DEL, fd, Events::empty(), 0)?;
+        self.faults.deleted(fd.as_raw_fd());
+        Ok(())
     }
 
     /// Waits for events. Clears `out`, fills it with up to `max(out.capacity(), 1)` events
@@ -325,16 +351,22 @@ impl Epoll {
             out.reserve(1);
         }
         let max = libc::c_int::try_from(out.capacity()).unwrap_or(libc::c_int::MAX);
+        let timeout = self.faults.wait_timeout(timeout);
         let deadline = timeout.and_then(|d| Instant::now().checked_add(d));
         let mut remaining = timeout;
         loop {
-            let res = self.wait_once(out.as_mut_ptr().cast(), max, remaining);
+            let res = if chaos::interrupt() {
+                Err(io::Error::from_raw_os_error(libc::EINTR))
+            } else {
+                self.wait_once(out.as_mut_ptr().cast(), max, remaining)
+            };
             match res {
                 Ok(n) => {
                     // SAFETY: the kernel initialised the first `n <= capacity` events, and
                     // `Event` is a transparent wrapper of `epoll_event`.
                     unsafe { out.set_len(n) };
-                    return Ok(n);
+                    self.faults.after_wait(out);
+                    return Ok(out.len());
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {
                     remaining = match (deadline, remaining) {

@@ -25,9 +25,13 @@ macro_rules! syscall {
 #[allow(unused_imports)]
 pub(crate) use syscall;
 
+#[doc(hidden)]
+pub mod chaos;
 pub mod epoll;
 pub(crate) mod eventfd;
 pub mod fd;
+#[doc(hidden)]
+pub mod process;
 #[doc(hidden)]
 pub mod socket;
 pub(crate) mod thread;

@@ -19,6 +19,8 @@ use std::time::Duration;
 
 use libc::{c_int, socklen_t};
 
+use super::chaos;
+
 /// The most buffers one `sendmsg` (or `readv`) takes: `IOV_MAX` (`UIO_MAXIOV`) on Linux.
 /// [`send_vectored`] leaves the rest for the next call, as a short write; std's
 /// `read_vectored` does the same.
@@ -120,6 +122,9 @@ pub fn accept(fd: BorrowedFd<'_>) -> io::Result<(OwnedFd, SocketAddr)> {
     let mut storage = empty_storage();
     let mut len = mem::size_of::<libc::sockaddr_storage>() as socklen_t;
     let raw = loop {
+        if chaos::interrupt() {
+            continue;
+        }
         // SAFETY: `storage` is a live sockaddr_storage and `len` holds its size, so the
         // kernel writes at most that many bytes.
         match syscall!(accept4(
@@ -146,6 +151,9 @@ pub fn accept(fd: BorrowedFd<'_>) -> io::Result<(OwnedFd, SocketAddr)> {
 /// As [`accept`].
 pub fn accept_unix(fd: BorrowedFd<'_>) -> io::Result<OwnedFd> {
     let raw = loop {
+        if chaos::interrupt() {
+            continue;
+        }
         // SAFETY: null address and length pointers ask the kernel not to report the peer.
         match syscall!(accept4(
             fd.as_raw_fd(),
@@ -168,8 +176,27 @@ pub fn accept_unix(fd: BorrowedFd<'_>) -> io::Result<OwnedFd> {
 /// `WouldBlock` when the send buffer is full; `EPIPE`/`ECONNRESET` when the peer is gone.
 pub fn send(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
     loop {
+        if chaos::interrupt() {
+            continue;
+        }
         // SAFETY: `buf` is a live slice of `buf.len()` readable bytes.
         match syscall!(send(fd.as_raw_fd(), buf.as_ptr().cast(), buf.len(), libc::MSG_NOSIGNAL)) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            res => return res.map(|n| n as usize),
+        }
+    }
+}
+
+/// Receives into `buf`, which may be uninitialised (the kernel only writes it): the bytes
+/// `0..n` of the returned `n` are initialised afterwards. `EINTR` is retried.
+///
+/// # Errors
+/// `WouldBlock` when nothing is queued; `ECONNRESET` when the peer reset the connection.
+pub fn recv_uninit(fd: BorrowedFd<'_>, buf: &mut [std::mem::MaybeUninit<u8>]) -> io::Result<usize> {
+    loop {
+        // SAFETY: `buf` is a live, exclusively borrowed region of `buf.len()` writable bytes;
+        // `recv` only writes to it, so its being uninitialised is fine.
+        match syscall!(recv(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0)) {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             res => return res.map(|n| n as usize),
         }
@@ -189,6 +216,9 @@ pub fn send_vectored(fd: BorrowedFd<'_>, bufs: &[IoSlice<'_>]) -> io::Result<usi
     msg.msg_iov = bufs.as_ptr() as *mut libc::iovec;
     msg.msg_iovlen = bufs.len() as _;
     loop {
+        if chaos::interrupt() {
+            continue;
+        }
         // SAFETY: `msg` points at `bufs.len()` live iovecs, each naming a live buffer; no
         // name or control data is passed.
         match syscall!(sendmsg(fd.as_raw_fd(), &msg, libc::MSG_NOSIGNAL)) {
@@ -380,6 +410,59 @@ fn unix_addr(path: &Path) -> io::Result<(libc::sockaddr_un, socklen_t)> {
         len += 1;
     }
     Ok((raw, len as socklen_t))
+}
+
+/// The credentials of a Unix socket's peer as the kernel recorded them at `connect` (or
+/// `socketpair`): `SO_PEERCRED`, as `(pid, uid, gid)`.
+///
+/// # Errors
+/// `ENOTSOCK`, `EBADF`; `ENOPROTOOPT` on a socket that is not a Unix socket.
+pub fn peer_cred(fd: BorrowedFd<'_>) -> io::Result<(i32, u32, u32)> {
+    let mut cred = libc::ucred { pid: 0, uid: 0, gid: 0 };
+    let mut len = mem::size_of::<libc::ucred>() as socklen_t;
+    // SAFETY: `cred` is a live ucred and `len` its size; the kernel writes at most that.
+    syscall!(getsockopt(
+        fd.as_raw_fd(),
+        libc::SOL_SOCKET,
+        libc::SO_PEERCRED,
+        (&mut cred as *mut libc::ucred).cast(),
+        &mut len,
+    ))?;
+    Ok((cred.pid, cred.uid, cred.gid))
+}
+
+/// Turns TCP keepalive off (`None`) or on with `idle` before the first probe
+/// (`SO_KEEPALIVE`, then `TCP_KEEPIDLE` in whole seconds, at least 1, at most `i32::MAX`).
+///
+/// # Errors
+/// When `setsockopt` fails.
+pub fn set_keepalive(fd: BorrowedFd<'_>, idle: Option<Duration>) -> io::Result<()> {
+    match idle {
+        None => set_int_option(fd, libc::SOL_SOCKET, libc::SO_KEEPALIVE, 0),
+        Some(idle) => {
+            let secs = idle.as_secs().clamp(1, i32::MAX as u64) as c_int;
+            set_int_option(fd, libc::IPPROTO_TCP, libc::TCP_KEEPIDLE, secs)?;
+            set_int_option(fd, libc::SOL_SOCKET, libc::SO_KEEPALIVE, 1)
+        }
+    }
+}
+
+/// Sets the interface an IPv4 socket sends multicast datagrams from (`IP_MULTICAST_IF`),
+/// by the interface's address.
+///
+/// # Errors
+/// `EADDRNOTAVAIL` when no interface has that address.
+pub fn set_multicast_if_v4(fd: BorrowedFd<'_>, interface: Ipv4Addr) -> io::Result<()> {
+    let addr = libc::in_addr { s_addr: u32::from(interface).to_be() };
+    // SAFETY: passes a pointer to a live in_addr and its exact size.
+    syscall!(setsockopt(
+        fd.as_raw_fd(),
+        libc::IPPROTO_IP,
+        libc::IP_MULTICAST_IF,
+        (&addr as *const libc::in_addr).cast(),
+        mem::size_of::<libc::in_addr>() as socklen_t,
+    ))?;
+    Ok(())
 }
 
 #[cfg(test)]

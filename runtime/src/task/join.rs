@@ -10,6 +10,7 @@ use std::sync::Mutex;
 use std::task::{Context, Poll};
 
 use super::raw::Header;
+use super::{AbortHandle, Task};
 
 /// An owned permission to await a spawned task's output.
 ///
@@ -37,13 +38,33 @@ unsafe impl<T: Send> Sync for JoinHandle<T> {}
 impl<T> Unpin for JoinHandle<T> {}
 
 impl<T> JoinHandle<T> {
-    pub(crate) fn from_raw(ptr: NonNull<Header>) -> JoinHandle<T> {
+    /// Takes over the join reference of a new task.
+    ///
+    /// # Safety
+    /// `ptr` points to the header of a live task whose output type is `T`, the caller owns
+    /// one of its references (which the handle gives back on drop), and no other
+    /// `JoinHandle` of that task exists (`JOIN_INTEREST` and the join waker slot are the
+    /// handle's alone).
+    pub(crate) unsafe fn from_raw(ptr: NonNull<Header>) -> JoinHandle<T> {
         JoinHandle { ptr, _output: PhantomData }
     }
 
     fn header(&self) -> &Header {
         // SAFETY: the handle's reference keeps the task alive.
         unsafe { self.ptr.as_ref() }
+    }
+
+    /// The task's id (what [`crate::task::id`] returns inside it).
+    ///
+    /// ```
+    /// crest::block_on(async {
+    ///     let handle = crest::spawn(async { crest::task::id() });
+    ///     let id = handle.id();
+    ///     assert_eq!(handle.await.unwrap(), id);
+    /// });
+    /// ```
+    pub fn id(&self) -> super::Id {
+        self.header().id
     }
 
     /// Cancels the task: its future is dropped at its next yield point (before its first
@@ -64,6 +85,24 @@ impl<T> JoinHandle<T> {
             // takes over.
             unsafe { (header.vtable.schedule)(self.ptr) }
         }
+    }
+
+    /// A handle that can cancel this task but not read its output; it may be cloned and
+    /// shared, and outlives this `JoinHandle`.
+    ///
+    /// ```
+    /// crest::block_on(async {
+    ///     let handle = crest::spawn(std::future::pending::<()>());
+    ///     let abort = handle.abort_handle();
+    ///     drop(handle); // detached, but still cancellable
+    ///     abort.abort();
+    /// });
+    /// ```
+    pub fn abort_handle(&self) -> AbortHandle {
+        self.header().state.ref_inc();
+        // SAFETY: this handle's own reference keeps the task allocation live, and the
+        // reference counted just above is the one the new `Task` takes over.
+        AbortHandle::new(unsafe { Task::from_raw(self.ptr) })
     }
 
     /// True once the task has completed, panicked or been cancelled.

@@ -9,6 +9,9 @@
 
 use crate::loom::sync::{Mutex, MutexGuard};
 
+use std::ptr::NonNull;
+
+use super::raw::Header;
 use super::{Notified, Task};
 
 /// A list split into `2^k` shards.
@@ -29,6 +32,8 @@ struct Slots {
     tasks: Vec<Option<Task>>,
     free: Vec<usize>,
     len: usize,
+    /// Tasks ever bound here (metrics: spawned tasks), counted under the lock.
+    spawned: u64,
     closed: bool,
 }
 
@@ -43,16 +48,26 @@ impl OwnedTasks {
         let n = n.max(1).next_power_of_two();
         let shards = (0..n)
             .map(|_| Shard {
-                inner: Mutex::new(Slots { tasks: Vec::new(), free: Vec::new(), len: 0, closed: false }),
+                inner: Mutex::new(Slots {
+                    tasks: Vec::new(),
+                    free: Vec::new(),
+                    len: 0,
+                    spawned: 0,
+                    closed: false,
+                }),
             })
             .collect();
         OwnedTasks { shards, mask: n - 1 }
     }
 
     fn shard(&self, task: &Task) -> MutexGuard<'_, Slots> {
+        self.shard_of(task.header_ptr())
+    }
+
+    fn shard_of(&self, ptr: NonNull<Header>) -> MutexGuard<'_, Slots> {
         // Fibonacci hashing of the address: cells are a few cache lines apart, so their
         // low bits say little; the multiply spreads every bit into the high half.
-        let addr = task.header_ptr().as_ptr() as usize as u64;
+        let addr = ptr.as_ptr() as usize as u64;
         let index = (addr.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize & self.mask;
         self.shards[index].lock()
     }
@@ -76,9 +91,11 @@ impl OwnedTasks {
         };
         // SAFETY: `owned_slot` is only accessed under the lock of the task's shard, which
         // is the same for the task's whole life (its address does not change).
-        unsafe { *task.header().owned_slot.get() = index };
+        // A shard holding 2^32 tasks would take 256 GiB of task headers alone.
+        unsafe { *task.header().owned_slot.get() = index as u32 };
         slots.tasks[index] = Some(task);
         slots.len += 1;
+        slots.spawned += 1;
         Some(notified)
     }
 
@@ -86,7 +103,7 @@ impl OwnedTasks {
     pub(crate) fn remove(&self, task: &Task) -> Option<Task> {
         let mut slots = self.shard(task);
         // SAFETY: `owned_slot` is only accessed under the lock of the task's shard.
-        let index = unsafe { *task.header().owned_slot.get() };
+        let index = unsafe { *task.header().owned_slot.get() } as usize;
         let entry = slots.tasks.get_mut(index)?;
         if entry.as_ref().map(|t| t.header_ptr()) != Some(task.header_ptr()) {
             return None;
@@ -123,6 +140,28 @@ impl OwnedTasks {
 
     pub(crate) fn len(&self) -> usize {
         self.shards.iter().map(|s| s.lock().len).sum()
+    }
+
+    /// Tasks bound since the list was made.
+    pub(crate) fn spawned(&self) -> u64 {
+        self.shards.iter().map(|s| s.lock().spawned).sum()
+    }
+
+    /// Calls `f` with every task in the list, one shard's lock at a time (task dumps). `f`
+    /// must not spawn onto or complete a task of this runtime.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&Header)) {
+        for shard in self.shards.iter() {
+            let slots = shard.lock();
+            slots.tasks.iter().flatten().for_each(|t| f(t.header()));
+        }
+    }
+
+    /// Calls `f` with the task at `ptr` if it is in the list (so alive), under its shard's
+    /// lock.
+    pub(crate) fn with_task<R>(&self, ptr: NonNull<Header>, f: impl FnOnce(&Header) -> R) -> Option<R> {
+        let slots = self.shard_of(ptr);
+        let task = slots.tasks.iter().flatten().find(|t| t.header_ptr() == ptr)?;
+        Some(f(task.header()))
     }
 }
 

@@ -4,7 +4,9 @@
 //! [`spawn_local`] a `!Send` one on the current thread, and [`spawn_blocking`] a blocking
 //! closure on the blocking pool. Each returns a [`JoinHandle`]: await it for the output (or
 //! a [`JoinError`] if the task panicked or was aborted), or drop it to let the task run on
-//! detached. [`yield_now`] lets the other tasks run.
+//! detached. [`yield_now`] lets the other tasks run. A [`JoinSet`] owns a group of tasks
+//! and hands their outputs back in completion order; an [`AbortHandle`] cancels a task
+//! without owning its output.
 //!
 //! ```
 //! crest::block_on(async {
@@ -27,11 +29,15 @@
 // Schedulers implement `Schedule`; the task code is the same for the current-thread
 // scheduler, the multi-thread scheduler and the blocking pool.
 
+mod abort;
 mod alloc;
 mod join;
+mod join_set;
 mod list;
+pub(crate) mod meta;
 pub(crate) mod raw;
 mod state;
+mod task_local;
 mod waker;
 mod yield_now;
 
@@ -40,14 +46,42 @@ use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
 use std::thread::ThreadId;
 
+pub use abort::AbortHandle;
 pub(crate) use alloc::trim as trim_cell_cache;
 pub use join::{JoinError, JoinHandle};
+pub use join_set::JoinSet;
 pub(crate) use list::OwnedTasks;
+pub use meta::Id;
+use meta::ThreadNum;
 use raw::Header;
+pub use task_local::{AccessError, LocalKey, TaskLocalFuture};
 pub use yield_now::yield_now;
 
 pub use crate::runtime::blocking::spawn_blocking;
 pub use crate::runtime::spawn::{spawn, spawn_local};
+
+/// The id of the task that is running on this thread.
+///
+/// ```
+/// crest::block_on(async {
+///     let handle = crest::spawn(async { crest::task::id() });
+///     assert_eq!(handle.id(), handle.await.unwrap());
+/// });
+/// ```
+///
+/// # Panics
+/// Outside a task: in a `spawn_blocking` closure, in the future passed to `block_on`
+/// (which is not a task), or on a thread that runs no runtime. [`try_id`] returns `None`
+/// there.
+#[track_caller]
+pub fn id() -> Id {
+    try_id().expect("crest::task::id() called outside a task (block_on's own future is not a task)")
+}
+
+/// The id of the task that is running on this thread, or `None` outside a task.
+pub fn try_id() -> Option<Id> {
+    crate::runtime::metrics::current_task_id()
+}
 
 /// What a scheduler does for its tasks.
 pub(crate) trait Schedule: Send + Sync + Sized + 'static {
@@ -78,7 +112,13 @@ unsafe impl Sync for Task {}
 
 impl Task {
     /// Takes over a reference that the caller owns.
-    pub(crate) fn from_raw(ptr: NonNull<Header>) -> Task {
+    ///
+    /// # Safety
+    /// `ptr` points to the header of a live task allocation (`raw::allocate`), and the
+    /// caller owns one of its references, which the `Task` takes over: it is given back
+    /// (`ref_dec`, maybe freeing the task) when the `Task` drops, so the caller must not
+    /// count it again.
+    pub(crate) unsafe fn from_raw(ptr: NonNull<Header>) -> Task {
         Task { ptr }
     }
 
@@ -98,9 +138,20 @@ impl Task {
         unsafe { (this.header().vtable.shutdown)(this.ptr) }
     }
 
+    /// Marks the task cancelled and, if it is idle, queues it so that its scheduler drops
+    /// the future; no effect once it is complete.
+    pub(crate) fn abort(&self) {
+        let header = self.header();
+        if header.state.transition_to_notified_and_cancel() {
+            // SAFETY: the transition took a reference for the Notified, which `schedule`
+            // takes over.
+            unsafe { (header.vtable.schedule)(self.ptr) }
+        }
+    }
+
     /// True when the task must only be touched on a thread other than the current one.
     pub(crate) fn is_foreign_local(&self) -> bool {
-        self.header().local_owner.is_some_and(|owner| owner != std::thread::current().id())
+        self.header().local_owner.is_some_and(|owner| owner != ThreadNum::current())
     }
 }
 
@@ -126,7 +177,7 @@ impl Notified {
     pub(crate) fn run(self) {
         if let Some(owner) = self.0.header().local_owner {
             assert!(
-                owner == std::thread::current().id(),
+                owner == ThreadNum::current(),
                 "a task spawned with crest::task::spawn_local was about to run on another thread; \
                  drive a current-thread runtime that has local tasks from one thread only"
             );
@@ -137,7 +188,10 @@ impl Notified {
     }
 }
 
-/// Allocates a task and returns its three owners (see the module docs).
+/// Allocates a task and returns its three owners (see the module docs). `local_owner`, when
+/// given, must be the calling thread (`spawn_local`). The caller's caller is the task's
+/// spawn location: every spawn function down to here is `#[track_caller]`.
+#[track_caller]
 pub(crate) fn new_task<F, S>(
     future: F,
     scheduler: S,
@@ -147,6 +201,9 @@ where
     F: Future + 'static,
     S: Schedule,
 {
-    let ptr = raw::allocate(future, scheduler, local_owner);
-    (Task::from_raw(ptr), Notified(Task::from_raw(ptr)), JoinHandle::from_raw(ptr))
+    debug_assert!(!local_owner.is_some_and(|owner| owner != std::thread::current().id()));
+    let ptr = raw::allocate(future, scheduler, local_owner.map(|_| ThreadNum::current()));
+    // SAFETY: `allocate` returns a live task holding three references (`raw::allocate`),
+    // one for each owner made here.
+    unsafe { (Task::from_raw(ptr), Notified(Task::from_raw(ptr)), JoinHandle::from_raw(ptr)) }
 }

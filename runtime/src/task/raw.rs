@@ -22,13 +22,14 @@ use std::any::Any;
 use std::cell::UnsafeCell;
 use std::future::Future;
 use std::mem::ManuallyDrop;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{catch_unwind, AssertUnwindSafe, Location};
 use std::pin::Pin;
 use std::ptr::NonNull;
+use std::sync::atomic::AtomicU32;
 use std::task::{Context, Poll, Waker};
-use std::thread::ThreadId;
 
 use super::join::JoinError;
+use super::meta::{Id, ThreadNum};
 use super::state::{State, ToIdle, ToRunning};
 use super::{waker, Notified, Schedule, Task};
 
@@ -56,9 +57,17 @@ pub(crate) struct Header {
     pub(crate) vtable: &'static Vtable,
     /// Where the owned-task list keeps this task; written and read under the lock of the
     /// list's shard that holds it.
-    pub(crate) owned_slot: UnsafeCell<usize>,
+    pub(crate) owned_slot: UnsafeCell<u32>,
+    /// Polls so far (`meta.rs`): written only by the thread about to run the task's one
+    /// `Notified` (load + store), read by task dumps.
+    pub(crate) polls: AtomicU32,
     /// `Some` for `spawn_local` tasks: the one thread that may poll or drop the future.
-    pub(crate) local_owner: Option<ThreadId>,
+    pub(crate) local_owner: Option<ThreadNum>,
+    /// When it was spawned, in coarse milliseconds (`meta.rs`).
+    pub(crate) spawned_ms: u32,
+    pub(crate) id: Id,
+    /// The user's line that spawned it.
+    pub(crate) spawned_at: &'static Location<'static>,
 }
 
 // SAFETY: `owned_slot` is only accessed under its owned-list shard's mutex; every other field
@@ -84,7 +93,8 @@ pub(crate) struct Cell<F: Future, S> {
 
 /// Allocates a task. The state starts with three references: the returned `Task` (for
 /// the owned list), the `Notified` (for the run queue) and the `JoinHandle`'s raw pointer.
-pub(crate) fn allocate<F, S>(future: F, scheduler: S, local_owner: Option<ThreadId>) -> NonNull<Header>
+#[track_caller]
+pub(crate) fn allocate<F, S>(future: F, scheduler: S, local_owner: Option<ThreadNum>) -> NonNull<Header>
 where
     F: Future + 'static,
     S: Schedule,
@@ -93,8 +103,12 @@ where
         header: Header {
             state: State::new(),
             vtable: vtable::<F, S>(),
-            owned_slot: UnsafeCell::new(usize::MAX),
+            owned_slot: UnsafeCell::new(u32::MAX),
+            polls: AtomicU32::new(0),
             local_owner,
+            spawned_ms: super::meta::coarse_now_ms(),
+            id: Id::next(),
+            spawned_at: Location::caller(),
         },
         scheduler,
         stage: UnsafeCell::new(Stage::Running(future)),
@@ -163,7 +177,8 @@ unsafe fn poll<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
     match res {
         Ok(Poll::Pending) => match cell.header.state.transition_to_idle() {
             ToIdle::Ok => {}
-            ToIdle::OkNotified => cell.scheduler.yield_now(Notified(Task::from_raw(ptr))),
+            // SAFETY: the runner's reference (ours) becomes the Notified's.
+            ToIdle::OkNotified => cell.scheduler.yield_now(Notified(unsafe { Task::from_raw(ptr) })),
             // SAFETY: the last reference was ours.
             ToIdle::OkDealloc => unsafe { dealloc::<F, S>(ptr) },
             ToIdle::Cancelled => {
@@ -248,7 +263,9 @@ unsafe fn complete<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
         }
     }));
     // The list's reference comes back to us (or was already taken by shutdown).
-    let task = ManuallyDrop::new(Task::from_raw(ptr));
+    // SAFETY: a borrowed view of the task, to find it in the owned list: ManuallyDrop
+    // keeps it from giving back a reference it does not own.
+    let task = ManuallyDrop::new(unsafe { Task::from_raw(ptr) });
     let released = cell.scheduler.release(&task);
     let n = match released {
         Some(t) => {
@@ -266,7 +283,8 @@ unsafe fn complete<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
 unsafe fn schedule<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: the caller transfers a reference, which keeps the cell alive.
     let cell = unsafe { cell::<F, S>(ptr) };
-    cell.scheduler.schedule(Notified(Task::from_raw(ptr)));
+    // SAFETY: the caller's reference becomes the Notified's.
+    cell.scheduler.schedule(Notified(unsafe { Task::from_raw(ptr) }));
 }
 
 unsafe fn dealloc<F: Future, S>(ptr: NonNull<Header>) {

@@ -62,6 +62,14 @@ impl Snapshot {
     pub(crate) fn is_join_waker_set(self) -> bool {
         self.0 & JOIN_WAKER != 0
     }
+    /// A thread is polling or cancelling the task (task dumps).
+    pub(crate) fn is_running(self) -> bool {
+        self.0 & RUNNING != 0
+    }
+    /// The task is queued to run (task dumps).
+    pub(crate) fn is_notified(self) -> bool {
+        self.0 & NOTIFIED != 0
+    }
     fn is_idle(self) -> bool {
         self.0 & (RUNNING | COMPLETE) == 0
     }

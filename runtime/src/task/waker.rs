@@ -19,18 +19,28 @@ pub(crate) unsafe fn from_header(ptr: NonNull<Header>) -> Waker {
     unsafe { Waker::from_raw(RawWaker::new(ptr.as_ptr() as *const (), &VTABLE)) }
 }
 
-fn header<'a>(data: *const ()) -> &'a Header {
-    // SAFETY: `data` is a header pointer whose reference the waker holds (from_header).
+/// The task header behind a waker's data pointer.
+///
+/// # Safety
+/// `data` is the data pointer of a waker made by `from_header` that still holds its
+/// reference, and the returned borrow is only used while the task cannot be freed by
+/// anyone else: while the caller holds a reference, or, once the caller has dropped the
+/// last one, until the caller frees the task itself.
+unsafe fn header<'a>(data: *const ()) -> &'a Header {
+    // SAFETY: forwarded from the caller: `data` points to a live header.
     unsafe { &*(data as *const Header) }
 }
 
 unsafe fn clone(data: *const ()) -> RawWaker {
-    header(data).state.ref_inc();
+    // SAFETY: the RawWaker contract: `data` comes from a live waker of ours.
+    unsafe { header(data) }.state.ref_inc();
     RawWaker::new(data, &VTABLE)
 }
 
 unsafe fn wake(data: *const ()) {
-    let h = header(data);
+    // SAFETY: `data` comes from a live waker of ours, whose reference we hold until the
+    // transition below hands it on or gives it back.
+    let h = unsafe { header(data) };
     // SAFETY: `data` is non-null (it came from a NonNull).
     let ptr = unsafe { NonNull::new_unchecked(data as *mut Header) };
     match h.state.transition_to_notified_by_val() {
@@ -43,7 +53,8 @@ unsafe fn wake(data: *const ()) {
 }
 
 unsafe fn wake_by_ref(data: *const ()) {
-    let h = header(data);
+    // SAFETY: `data` comes from a live waker of ours, which keeps its reference.
+    let h = unsafe { header(data) };
     match h.state.transition_to_notified_by_ref() {
         ToNotified::Submit => {
             // SAFETY: the transition added a reference for the Notified, which `schedule`
@@ -55,7 +66,9 @@ unsafe fn wake_by_ref(data: *const ()) {
 }
 
 unsafe fn drop_waker(data: *const ()) {
-    let h = header(data);
+    // SAFETY: `data` comes from a live waker of ours. When `ref_dec` says ours was the
+    // last reference, nobody else can free the task, so `h` stays valid up to `dealloc`.
+    let h = unsafe { header(data) };
     if h.state.ref_dec() {
         // SAFETY: ours was the last reference; `data` is non-null.
         unsafe { (h.vtable.dealloc)(NonNull::new_unchecked(data as *mut Header)) }

@@ -25,7 +25,7 @@ use super::sleep::{far_future, sleep_until, Sleep};
 /// # Panics
 /// When `period` is zero, and outside a crest runtime.
 pub fn interval(period: Duration) -> Interval {
-    interval_at(Instant::now(), period)
+    interval_at(super::now(), period)
 }
 
 /// Ticks every `period`, the first time at `start`.
@@ -95,7 +95,7 @@ impl Interval {
             return Poll::Pending;
         }
         let scheduled = self.delay.deadline();
-        let now = Instant::now();
+        let now = self.delay.clock_now();
         let on_time = scheduled.checked_add(self.period).unwrap_or_else(|| far_future(scheduled));
         let next = if now >= on_time {
             self.missed_tick_behavior.next(scheduled, now, self.period)
@@ -108,14 +108,15 @@ impl Interval {
 
     /// Starts the schedule again: the next tick is one period from now.
     pub fn reset(&mut self) {
-        let now = Instant::now();
+        let now = self.delay.clock_now();
         let next = now.checked_add(self.period).unwrap_or_else(|| far_future(now));
         self.delay.as_mut().reset(next);
     }
 
     /// Makes the next tick complete at once; the schedule continues from now.
     pub fn reset_immediately(&mut self) {
-        self.delay.as_mut().reset(Instant::now());
+        let now = self.delay.clock_now();
+        self.delay.as_mut().reset(now);
     }
 
     /// The period.

@@ -29,16 +29,20 @@
 //! });
 //! ```
 
+mod clock;
 mod entry;
 mod interval;
 mod sleep;
+mod test_clock;
 mod timeout;
 mod timers;
 mod wheel;
 
+pub(crate) use clock::Clock;
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 pub use sleep::{sleep, sleep_until, Sleep};
 pub use std::time::Instant;
+pub use test_clock::{advance, now, pause, resume};
 pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
 pub(crate) use timers::Timers;
 

@@ -35,8 +35,10 @@ use crate::runtime::context;
 /// Outside a crest runtime: a timer belongs to the runtime it is created in. Polling the
 /// `Sleep` after that runtime has shut down panics too (it could never complete).
 pub fn sleep(duration: Duration) -> Sleep {
-    let now = Instant::now();
-    sleep_until(now.checked_add(duration).unwrap_or_else(|| far_future(now)))
+    let handle = context::current_driver();
+    let now = handle.clock.now();
+    let deadline = now.checked_add(duration).unwrap_or_else(|| far_future(now));
+    Sleep::new(handle, deadline)
 }
 
 /// Waits until `deadline`. A deadline in the past completes at the first poll.
@@ -112,6 +114,11 @@ impl Sleep {
         Sleep { handle, deadline, registered: false, entry: Entry::new() }
     }
 
+    /// Its runtime's clock (`time::now()` without the thread-local lookup).
+    pub(crate) fn clock_now(&self) -> Instant {
+        self.handle.clock.now()
+    }
+
     /// The instant at which this sleep completes.
     pub fn deadline(&self) -> Instant {
         self.deadline
@@ -119,7 +126,7 @@ impl Sleep {
 
     /// True when the deadline has passed (whether or not the sleep was polled since).
     pub fn is_elapsed(&self) -> bool {
-        self.entry.is_fired() || Instant::now() >= self.deadline
+        self.entry.is_fired() || self.handle.clock.now() >= self.deadline
     }
 
     /// Moves the deadline, earlier or later, whether or not the sleep has completed: the
@@ -154,7 +161,7 @@ impl Future for Sleep {
         // The clock, not only the driver, decides: a deadline that passed before the first
         // poll (an interval's first tick, a busy task) or while the driver had not yet
         // processed it completes now rather than one driver turn later.
-        if Instant::now() >= *this.deadline {
+        if this.handle.clock.now() >= *this.deadline {
             if *this.registered {
                 this.handle.timers.deregister(entry);
                 *this.registered = false;

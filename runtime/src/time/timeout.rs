@@ -31,7 +31,7 @@ use super::sleep::{far_future, sleep_until, Sleep};
 /// # Panics
 /// Outside a crest runtime.
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
-    let now = Instant::now();
+    let now = super::now();
     timeout_at(now.checked_add(duration).unwrap_or_else(|| far_future(now)), future)
 }
 

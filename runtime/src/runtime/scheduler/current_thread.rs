@@ -5,6 +5,12 @@
 //! task's state word; wakes from other threads push to the injection queue and unpark the
 //! driver. Only one thread at a time drives the scheduler; another thread that calls
 //! `block_on` meanwhile polls its own future and waits for the core to come free.
+//!
+//! The run queue and the LIFO slot ([`Local`]) live in the shared handle, not in the
+//! core, and are only ever reached through `&Local` with interior mutability, borrowed
+//! for one push or pop at a time: a waker running inside the driver's turn or inside a
+//! task's poll can push to them while the scheduler is in the middle of its loop, and
+//! no unique (`&mut`) borrow of them exists for it to invalidate.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -23,6 +29,8 @@ use super::super::context;
 use super::super::park::ParkState;
 use super::Handle as SchedulerHandle;
 use crate::driver::{self, Driver};
+use crate::runtime::metrics::Stats;
+use crate::runtime::RuntimeMetrics;
 use crate::task::{self, JoinHandle, Notified, OwnedTasks, Schedule, Task};
 
 /// Scheduler settings.
@@ -50,11 +58,19 @@ pub(crate) struct Handle {
     pub(crate) driver: Arc<driver::Handle>,
     pub(crate) blocking: blocking::Spawner,
     config: Config,
+    /// The driving thread's counters, as worker 0 (`runtime/metrics.rs`).
+    pub(crate) stats: Arc<Stats>,
+    /// The run queue: touched only by the thread that holds the core (see `Local`).
+    local: Local,
+    /// `spawn_local` tasks that were woken while a thread other than their owner held the
+    /// core (`Handle::block_on` there): set aside rather than run on the wrong thread, and
+    /// queued again when their owner next takes the core.
+    foreign: Mutex<Vec<Notified>>,
 }
 
-/// What the driving thread owns.
+/// What the driving thread owns. Wakers never reach it: it can be borrowed mutably
+/// across the driver turn and the task polls.
 pub(crate) struct Core {
-    local: Local,
     driver: Driver,
     /// Tasks until the injection queue goes first again (a countdown: no division on the
     /// hot path).
@@ -67,9 +83,11 @@ pub(crate) struct Core {
 /// tasks that wake each other forever must not starve the rest.
 const MAX_LIFO_POLLS: u32 = 3;
 
-/// The part of the core that wakers on the driving thread reach through `CURRENT_CORE`.
+/// The part of the scheduler that wakers on the driving thread push to. Only the thread
+/// that holds the core touches it, and only through `&Local`: each access is one short
+/// `RefCell` borrow or `Cell` swap that never spans a call into user code or the driver
+/// (a `Notified` moved out is dropped or run after the borrow ends).
 struct Local {
-    handle: *const Handle,
     run_queue: RefCell<VecDeque<Notified>>,
     /// The task woken by the running task: it runs next, without a trip through the queue
     /// (a message and its reply go from one task to the other and back at once).
@@ -85,16 +103,20 @@ impl Local {
     }
 }
 
-// SAFETY: a core is used by one thread at a time: the one that took it out of the
-// handle's mutex. `Local::handle` is only compared, never dereferenced through the core,
-// and the run queue's RefCell, the LIFO slot and the `in_driver` flag are only touched by
-// that thread (directly or through CURRENT_CORE).
-unsafe impl Send for Core {}
+// SAFETY: `Local` is only reached through `Handle::local`, which returns it only on the
+// thread whose CURRENT_CORE names this handle, that is the thread holding the core (set
+// by `CoreGuard`, which owns the core taken out of the handle's mutex, for exactly as long
+// as it holds it), and through `Handle::held_local`, which only `CoreGuard` calls, on
+// that same thread (and dropped with the handle, when no other reference is left). The core passes between threads through that mutex, which orders one
+// holder's accesses before the next one's. So the RefCell and Cells are never touched by
+// two threads at once. (`Local` is `Send`: a `Notified` may be dropped anywhere.)
+unsafe impl Sync for Local {}
 
 thread_local! {
-    /// The core this thread is driving, if any. Set only by `CoreGuard`, for exactly as
-    /// long as the core is on this thread's stack.
-    static CURRENT_CORE: Cell<*const Local> = const { Cell::new(std::ptr::null()) };
+    /// The scheduler whose core this thread holds, if any: `Arc::as_ptr` of its handle.
+    /// Set only by `CoreGuard`, for exactly as long as it holds the core; the guard
+    /// borrows an `Arc` of that handle all along, so the pointer stays valid while set.
+    static CURRENT_CORE: Cell<*const Handle> = const { Cell::new(std::ptr::null()) };
 }
 
 impl Handle {
@@ -112,22 +134,20 @@ impl Handle {
             driver: driver_handle,
             blocking,
             config,
-        });
-        let core = Box::new(Core {
+            stats: Stats::new(1, |_| None),
             local: Local {
-                handle: Arc::as_ptr(&handle),
                 run_queue: RefCell::new(VecDeque::with_capacity(64)),
                 lifo: Cell::new(None),
                 in_driver: Cell::new(false),
             },
-            driver,
-            until_global: config.global_queue_interval,
-            lifo_polls: 0,
+            foreign: Mutex::new(Vec::new()),
         });
+        let core = Box::new(Core { driver, until_global: config.global_queue_interval, lifo_polls: 0 });
         *handle.core.lock().unwrap_or_else(|p| p.into_inner()) = Some(core);
         handle
     }
 
+    #[track_caller]
     pub(crate) fn spawn<F>(
         me: &Arc<Handle>,
         future: F,
@@ -146,6 +166,19 @@ impl Handle {
 
     pub(crate) fn num_tasks(&self) -> usize {
         self.owned.len()
+    }
+
+    /// The scheduler's part of a metrics snapshot.
+    pub(crate) fn metrics(&self, m: &mut RuntimeMetrics) {
+        let depth = &self.stats.workers[0].queue_depth;
+        m.workers = self.stats.worker_metrics(|_| depth.load(Ordering::Relaxed));
+        m.alive_tasks = self.owned.len();
+        m.spawned_tasks = self.owned.spawned();
+        m.injection_queue_depth = self.inject.len();
+    }
+
+    pub(crate) fn owned(&self) -> &OwnedTasks {
+        &self.owned
     }
 
     fn take_core(&self) -> Option<Box<Core>> {
@@ -222,9 +255,24 @@ impl Handle {
                 while let Some(task) = me.inject.pop() {
                     drop(task);
                 }
+                me.drop_foreign();
                 me.driver.shutdown();
             }
         }
+    }
+
+    fn lock_foreign(&self) -> std::sync::MutexGuard<'_, Vec<Notified>> {
+        self.foreign.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs a task popped by the thread that holds the core, or sets it aside if it is a
+    /// `spawn_local` task of another thread.
+    /// Drops the tasks set aside for their owners (shutdown). Dropping a `Notified` only
+    /// releases a reference: the future of a local task is dropped by its owner thread or
+    /// leaked, never dropped here (`OwnedTasks::close_and_shutdown_all`).
+    fn drop_foreign(&self) {
+        let foreign = std::mem::take(&mut *self.lock_foreign());
+        drop(foreign);
     }
 
     fn schedule_remote(&self, task: Notified) {
@@ -241,17 +289,18 @@ impl Handle {
 }
 
 impl Handle {
-    /// The core's `Local` if this thread is driving this scheduler.
+    /// The run queue, if this thread holds this scheduler's core (the only thread that
+    /// may touch it: see `Local`).
     fn local(&self) -> Option<&Local> {
-        let local = CURRENT_CORE.with(|c| c.get());
-        // SAFETY: a non-null CURRENT_CORE points to the `Local` of a core that is on this
-        // thread's stack for as long as the pointer is set (CoreGuard); it outlives every
-        // call made while the pointer is set, and so the returned borrow.
-        if !local.is_null() && std::ptr::eq(unsafe { (*local).handle }, self) {
-            // SAFETY: as above.
-            return Some(unsafe { &*local });
-        }
-        None
+        let current = CURRENT_CORE.try_with(|c| c.get()).unwrap_or(std::ptr::null());
+        std::ptr::eq(current, self).then_some(&self.local)
+    }
+
+    /// The run queue of the thread that holds the core: the caller is that thread
+    /// (it holds a `CoreGuard`).
+    fn held_local(&self) -> &Local {
+        debug_assert!(self.local().is_some(), "the core is held on this thread");
+        &self.local
     }
 }
 
@@ -310,13 +359,31 @@ impl Wake for Waiter {
 struct CoreGuard<'a> {
     handle: &'a Arc<Handle>,
     core: Option<Box<Core>>,
-    prev: *const Local,
+    prev: *const Handle,
 }
 
 impl<'a> CoreGuard<'a> {
     fn enter(handle: &'a Arc<Handle>, core: Box<Core>) -> CoreGuard<'a> {
-        let prev = CURRENT_CORE.with(|c| c.replace(&core.local as *const Local));
-        CoreGuard { handle, core: Some(core), prev }
+        let prev = CURRENT_CORE.with(|c| c.replace(Arc::as_ptr(handle)));
+        let guard = CoreGuard { handle, core: Some(core), prev };
+        // Local tasks of this thread that were woken while another thread drove.
+        let me = crate::task::meta::ThreadNum::current();
+        let mine: Vec<Notified> = {
+            let mut foreign = handle.lock_foreign();
+            if foreign.is_empty() {
+                Vec::new()
+            } else {
+                let (mine, others) = std::mem::take(&mut *foreign)
+                    .into_iter()
+                    .partition(|t| t.0.header().local_owner == Some(me));
+                *foreign = others;
+                mine
+            }
+        };
+        for task in mine {
+            handle.held_local().push_back(task);
+        }
+        guard
     }
 
     fn core_mut(&mut self) -> &mut Core {
@@ -325,6 +392,7 @@ impl<'a> CoreGuard<'a> {
 
     fn next_task(&mut self) -> Option<Notified> {
         let handle = self.handle;
+        let local = handle.held_local();
         let core = self.core_mut();
         core.until_global -= 1;
         if core.until_global == 0 {
@@ -333,19 +401,19 @@ impl<'a> CoreGuard<'a> {
                 return Some(task);
             }
         }
-        if let Some(task) = core.local.lifo.take() {
+        if let Some(task) = local.lifo.take() {
             // Past the cap, the task goes behind the queued ones, unless there are none: then
             // there is nothing for it to starve (the injection queue, I/O and the `block_on`
             // future have their own turns in the run loop).
-            if core.lifo_polls < MAX_LIFO_POLLS || core.local.run_queue.borrow().is_empty() {
+            if core.lifo_polls < MAX_LIFO_POLLS || local.run_queue.borrow().is_empty() {
                 core.lifo_polls = core.lifo_polls.saturating_add(1);
                 return Some(task);
             }
-            core.local.push_back(task);
+            local.push_back(task);
         }
         core.lifo_polls = 0;
-        let local = core.local.run_queue.borrow_mut().pop_front();
-        local.or_else(|| handle.inject.pop())
+        let task = local.run_queue.borrow_mut().pop_front();
+        task.or_else(|| handle.inject.pop())
     }
 
     /// Turns the driver: `None` waits (park), `Some(ZERO)` only looks.
@@ -358,12 +426,18 @@ impl<'a> CoreGuard<'a> {
             }
         }
         let handle = self.handle;
-        // Split the borrow: wakes during the turn reach `local` through CURRENT_CORE.
-        let Core { local, driver, .. } = self.core_mut();
+        // Wakes during the turn reach `local` through `Handle::local`, a shared borrow of
+        // the handle; the `&mut Driver` below covers no part of it.
+        let local = handle.held_local();
+        let driver = &mut self.core_mut().driver;
+        handle.stats.workers[0].queue_depth.store(local.run_queue.borrow().len(), Ordering::Relaxed);
         local.in_driver.set(true);
         let _in_driver = InDriver(&local.in_driver);
         match timeout {
-            None => handle.park.park(driver, None),
+            None => {
+                let _parked = handle.stats.park(0);
+                handle.park.park(driver, None)
+            }
             Some(t) => {
                 let _ = driver.turn(Some(t));
                 true
@@ -378,6 +452,8 @@ impl<'a> CoreGuard<'a> {
         let mut cx = Context::from_waker(&waker);
         let interval = handle.config.event_interval;
         let mut since_io = 0;
+        let _stats = handle.stats.enter(0);
+        let stats = &handle.stats.workers[0];
         loop {
             if waiter.woken.swap(false, Ordering::AcqRel) {
                 since_io += 1;
@@ -388,7 +464,11 @@ impl<'a> CoreGuard<'a> {
             let mut ran = 0;
             while ran < interval {
                 let Some(task) = self.next_task() else { break };
-                task.run();
+                if task.0.is_foreign_local() {
+                    handle.lock_foreign().push(task);
+                } else {
+                    stats.run(task);
+                }
                 ran += 1;
             }
             since_io += ran;
@@ -409,14 +489,15 @@ impl<'a> CoreGuard<'a> {
 
     /// Drops every queued task (shutdown). Dropping one may queue another, so loop.
     fn drain_queues(&mut self) {
+        let local = self.handle.held_local();
         loop {
-            let local = &self.core_mut().local;
-            let local = local.lifo.take().or_else(|| local.run_queue.borrow_mut().pop_front());
-            let Some(task) = local.or_else(|| self.handle.inject.pop()) else {
+            let task = local.lifo.take().or_else(|| local.run_queue.borrow_mut().pop_front());
+            let Some(task) = task.or_else(|| self.handle.inject.pop()) else {
                 break;
             };
             drop(task);
         }
+        self.handle.drop_foreign();
     }
 }
 
@@ -441,28 +522,28 @@ impl Drop for CoreGuard<'_> {
 ///
 /// # Panics
 /// When this thread drives no current-thread scheduler.
+#[track_caller]
 pub(crate) fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let local = CURRENT_CORE.with(|c| c.get());
+    let current = CURRENT_CORE.with(|c| c.get());
     assert!(
-        !local.is_null(),
+        !current.is_null(),
         "crest::task::spawn_local must be called on a thread running crest::block_on or a \
          current-thread runtime's block_on (a #[crest::main(flavor = \"current_thread\")] or \
          #[crest::test] body); use crest::spawn for Send futures on other runtimes"
     );
-    // SAFETY: non-null CURRENT_CORE points to a live core on this thread (CoreGuard), and
-    // its `handle` pointer comes from the Arc that owns the core's scheduler, which the
-    // core's driving `block_on` keeps alive.
-    let handle = unsafe { &*(*local).handle };
-    // Recover an owned Arc from the handle the core belongs to.
-    let me = context::try_current()
-        .and_then(|h| match h {
-            SchedulerHandle::CurrentThread(h) if std::ptr::eq(Arc::as_ptr(&h), handle) => Some(h),
-            _ => None,
-        })
-        .expect("the current runtime is the one this thread drives");
+    // The runtime this thread drives, whichever runtime is current (`Handle::enter` may
+    // have entered another one): it is the only one that can run a `!Send` future here.
+    // SAFETY: a non-null CURRENT_CORE is `Arc::as_ptr` of the handle whose core this
+    // thread holds, and the `CoreGuard` that set it borrows an `Arc` of that handle until
+    // it resets the pointer: the pointer came from an `Arc` whose strong count is at least
+    // one for the whole call, so adding a count and taking it back as an `Arc` is sound.
+    let me = unsafe {
+        Arc::increment_strong_count(current);
+        Arc::from_raw(current)
+    };
     Handle::spawn(&me, future, Some(std::thread::current().id()))
 }

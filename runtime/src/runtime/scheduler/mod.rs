@@ -6,9 +6,21 @@ pub(crate) mod multi_thread;
 use std::future::Future;
 use std::sync::Arc;
 
+use std::sync::atomic::Ordering;
+use std::sync::Weak;
+
 use super::blocking;
+use super::metrics::Stats;
+use super::{stall, RuntimeMetrics, TaskDump};
 use crate::driver;
-use crate::task::JoinHandle;
+use crate::task::{JoinHandle, OwnedTasks};
+
+/// What the stall watchdog keeps of the scheduler: not an owning handle, or the runtime
+/// would keep itself alive.
+enum WeakHandle {
+    CurrentThread(Weak<current_thread::Handle>),
+    MultiThread(Weak<multi_thread::Handle>),
+}
 
 /// A handle to whichever scheduler runs the current runtime.
 #[derive(Clone)]
@@ -32,6 +44,7 @@ impl Handle {
         }
     }
 
+    #[track_caller]
     pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -55,11 +68,77 @@ impl Handle {
     /// Drops every task, wakes every I/O object with an error, and stops the blocking
     /// pool, waiting for its threads at most `timeout` (`None`: until they return).
     pub(crate) fn shutdown(&self, timeout: Option<std::time::Duration>) {
+        self.stats().stop_watchdog();
+        // Task destructors (and the blocking pool's unstarted closures) run here: in the
+        // runtime's context, as their polls did.
+        let _entered = super::context::enter_for_shutdown();
         match self {
             Handle::CurrentThread(h) => current_thread::Handle::shutdown(h, self),
             Handle::MultiThread(h) => multi_thread::Handle::shutdown(h, self),
         }
         self.blocking().shutdown(timeout);
+    }
+
+    /// The workers' counters.
+    pub(crate) fn stats(&self) -> &Arc<Stats> {
+        match self {
+            Handle::CurrentThread(h) => &h.stats,
+            Handle::MultiThread(h) => &h.stats,
+        }
+    }
+
+    fn owned(&self) -> &OwnedTasks {
+        match self {
+            Handle::CurrentThread(h) => h.owned(),
+            Handle::MultiThread(h) => h.owned(),
+        }
+    }
+
+    /// A snapshot of every counter (`runtime/metrics.rs`).
+    pub(crate) fn metrics(&self) -> RuntimeMetrics {
+        let driver = self.driver();
+        let (blocking_threads, idle_blocking_threads) = self.blocking().thread_counts();
+        let mut m = RuntimeMetrics {
+            workers: Vec::new(),
+            alive_tasks: 0,
+            spawned_tasks: 0,
+            injection_queue_depth: 0,
+            blocking_threads,
+            idle_blocking_threads,
+            driver_turns: driver.stats.turns.load(Ordering::Relaxed),
+            events_dispatched: driver.stats.events.load(Ordering::Relaxed),
+            registered_fds: driver.registered(),
+            timers: driver.timers.len(),
+            failed_deregistrations: driver.stats.failed_deregisters.load(Ordering::Relaxed),
+        };
+        match self {
+            Handle::CurrentThread(h) => h.metrics(&mut m),
+            Handle::MultiThread(h) => h.metrics(&mut m),
+        }
+        m
+    }
+
+    /// Every live task (`runtime/dump.rs`).
+    pub(crate) fn dump(&self) -> TaskDump {
+        TaskDump::collect(|f| self.owned().for_each(f))
+    }
+
+    /// Starts the stall watchdog (`runtime/stall.rs`).
+    pub(crate) fn start_watchdog(&self, config: stall::Config, thread_name: String) -> std::io::Result<()> {
+        let weak = match self {
+            Handle::CurrentThread(h) => WeakHandle::CurrentThread(Arc::downgrade(h)),
+            Handle::MultiThread(h) => WeakHandle::MultiThread(Arc::downgrade(h)),
+        };
+        let lookup: stall::Lookup = Box::new(move |ptr| {
+            let find = |owned: &OwnedTasks| owned.with_task(ptr, |h| (h.id, h.spawned_at));
+            match &weak {
+                WeakHandle::CurrentThread(h) => find(h.upgrade()?.owned()),
+                WeakHandle::MultiThread(h) => find(h.upgrade()?.owned()),
+            }
+        });
+        let watchdog = stall::Watchdog::start(self.stats().clone(), config, lookup, thread_name)?;
+        *self.stats().watchdog.lock().unwrap_or_else(|p| p.into_inner()) = Some(watchdog);
+        Ok(())
     }
 
     /// Live tasks of this runtime (diagnostics and tests).

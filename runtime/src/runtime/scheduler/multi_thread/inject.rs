@@ -33,6 +33,11 @@ impl Inject {
         self.queue.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Tasks queued (metrics).
+    pub(super) fn len(&self) -> usize {
+        self.len.load(Ordering::Relaxed)
+    }
+
     pub(super) fn is_empty(&self) -> bool {
         self.len.load(Ordering::SeqCst) == 0
     }

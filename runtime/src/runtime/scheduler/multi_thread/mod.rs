@@ -28,6 +28,8 @@ use super::super::blocking;
 use super::super::context;
 use super::Handle as SchedulerHandle;
 use crate::driver::{self, Driver};
+use crate::runtime::metrics::Stats;
+use crate::runtime::RuntimeMetrics;
 use crate::task::{self, JoinHandle, Notified, OwnedTasks, Schedule, Task};
 use idle::Idle;
 use inject::Inject;
@@ -66,6 +68,8 @@ pub(crate) struct Handle {
     pub(crate) driver: Arc<driver::Handle>,
     pub(crate) blocking: blocking::Spawner,
     config: Config,
+    /// Each worker's counters (`runtime/metrics.rs`).
+    pub(crate) stats: Arc<Stats>,
 }
 
 impl Handle {
@@ -77,6 +81,7 @@ impl Handle {
     ) -> std::io::Result<(Arc<Handle>, SchedulerHandle)> {
         let n = config.worker_threads;
         let remotes = (0..n).map(|_| Remote { queue: LocalQueue::new(), parker: Parker::new() }).collect();
+        let stats = Stats::new(n, |i| Some(format!("{}-{i}", config.thread_name)));
         let handle = Arc::new(Handle {
             remotes,
             inject: Inject::new(),
@@ -90,6 +95,7 @@ impl Handle {
             workers: Mutex::new(Vec::with_capacity(n)),
             blocking,
             config,
+            stats,
         });
         let scheduler = SchedulerHandle::MultiThread(handle.clone());
         for index in 0..n {
@@ -113,6 +119,7 @@ impl Handle {
         self.workers.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    #[track_caller]
     pub(crate) fn spawn<F>(me: &Arc<Handle>, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -128,6 +135,18 @@ impl Handle {
 
     pub(crate) fn num_tasks(&self) -> usize {
         self.owned.len()
+    }
+
+    /// The scheduler's part of a metrics snapshot.
+    pub(crate) fn metrics(&self, m: &mut RuntimeMetrics) {
+        m.workers = self.stats.worker_metrics(|i| self.remotes[i].queue.len());
+        m.alive_tasks = self.owned.len();
+        m.spawned_tasks = self.owned.spawned();
+        m.injection_queue_depth = self.inject.len();
+    }
+
+    pub(crate) fn owned(&self) -> &OwnedTasks {
+        &self.owned
     }
 
     /// Runs `future` on the calling (non-worker) thread, parking it between polls; the

@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::park::Woken;
 use super::{Handle, SchedulerHandle};
 use crate::runtime::context;
+use crate::runtime::metrics::Stats;
 use crate::task::Notified;
 
 /// Polls of the LIFO slot in a row before its task goes to the back of the queue: two
@@ -84,6 +85,8 @@ struct Worker {
     rand: u32,
     /// How long a condvar park waits before it looks at the driver again (park.rs).
     recheck: Duration,
+    /// The workers' counters (one load closer to a poll than through `handle`).
+    stats: Arc<Stats>,
 }
 
 /// The worker thread's body.
@@ -93,6 +96,8 @@ pub(super) fn run(handle: Arc<Handle>, scheduler: SchedulerHandle, index: usize)
     }
     let _runtime = context::enter_runtime();
     let _current = context::set_current(&scheduler);
+    let _stats = handle.stats.enter(index);
+    let stats_arc = handle.stats.clone();
     drop(scheduler);
     let ctx =
         WorkerCtx { handle: Arc::as_ptr(&handle), index, lifo: Cell::new(None), in_driver: Cell::new(false) };
@@ -105,11 +110,17 @@ pub(super) fn run(handle: Arc<Handle>, scheduler: SchedulerHandle, index: usize)
         is_searching: false,
         rand: 0x9E37_79B9 ^ (index as u32 + 1),
         recheck: super::park::RECHECK,
+        stats: stats_arc,
     };
     worker.run(&ctx);
-    // Leave the LIFO task for shutdown to drop with the rest.
-    if let Some(task) = ctx.lifo.take() {
-        push_local(&worker.handle, index, task);
+    // The runtime is shut down: nothing will run what is queued here. Drop it now rather
+    // than leave it for shutdown's drain, which may be over already (a task of this
+    // worker dropped the runtime): a task left queued would keep the handle alive through
+    // its scheduler field, a cycle. Dropping a `Notified` only releases a reference; the
+    // owned list still holds one until shutdown cancels the future on its own thread.
+    drop(ctx.lifo.take());
+    while let Some(task) = worker.handle.remotes[index].queue.pop() {
+        drop(task);
     }
     CURRENT_WORKER.with(|c| c.set(prev));
 }
@@ -175,7 +186,8 @@ impl Worker {
                 self.handle.notify_parked();
             }
         }
-        task.run();
+        let stats = self.stats.worker(self.index);
+        stats.run(task);
         let mut lifo_polls = 0;
         while let Some(next) = ctx.lifo.take() {
             if lifo_polls >= MAX_LIFO_POLLS {
@@ -195,7 +207,7 @@ impl Worker {
             }
             lifo_polls += 1;
             self.until_maintenance = self.until_maintenance.saturating_sub(1);
-            next.run();
+            stats.run(next);
         }
     }
 
@@ -226,6 +238,7 @@ impl Worker {
                 continue;
             }
             if let Some(task) = handle.remotes[victim].queue.steal_into(mine, |t| handle.inject.push(t)) {
+                handle.stats.workers[self.index].steal();
                 return Some(task);
             }
         }
@@ -254,6 +267,7 @@ impl Worker {
             handle.notify_parked();
         }
         let remote = &handle.remotes[self.index];
+        let _parked = handle.stats.park(self.index);
         loop {
             ctx.in_driver.set(true);
             let woken = remote

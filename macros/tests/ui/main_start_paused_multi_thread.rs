@@ -1,0 +1,2 @@
+#[crest::main(start_paused = true)]
+async fn main() {}

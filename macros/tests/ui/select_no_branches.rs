@@ -1,0 +1,4 @@
+#[crest::main]
+async fn main() {
+    crest::select! {}
+}

@@ -1,0 +1,4 @@
+#[crest::test(start_paused = "yes")]
+async fn paused() {}
+
+fn main() {}
