@@ -142,12 +142,16 @@ impl Example {
         thread::spawn(move || {
             for line in BufReader::new(out).lines() {
                 let Ok(line) = line else { break };
+                // Logged before the address is announced, so that `stdout()` holds the
+                // `listening on` line once `start` returns.
+                {
+                    let mut log = log.lock().unwrap_or_else(|e| e.into_inner());
+                    log.push_str(&line);
+                    log.push('\n');
+                }
                 if let Some(addr) = parse_listening(&line) {
                     let _ = addr_tx.send(addr);
                 }
-                let mut log = log.lock().unwrap_or_else(|e| e.into_inner());
-                log.push_str(&line);
-                log.push('\n');
             }
         });
         drain(child.stderr.take().expect("stderr is piped"), stderr.clone());
