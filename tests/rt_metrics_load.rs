@@ -40,8 +40,10 @@ fn load(builder: &mut Builder, workers: usize) {
                 });
             }
         });
+        // Armed for the whole load however slow it runs (the chaos build, a loaded machine);
+        // cancelled at the end.
         let sleepers: Vec<_> =
-            (0..10).map(|_| crest::spawn(crest::time::sleep(Duration::from_millis(300)))).collect();
+            (0..10).map(|_| crest::spawn(crest::time::sleep(Duration::from_secs(3600)))).collect();
         let clients: Vec<_> = (0..CONNECTIONS)
             .map(|_| {
                 crest::spawn(async move {
@@ -66,7 +68,8 @@ fn load(builder: &mut Builder, workers: usize) {
         blocking.await.unwrap();
         drop(streams);
         for s in sleepers {
-            s.await.unwrap();
+            s.abort();
+            assert!(s.await.unwrap_err().is_cancelled());
         }
         during
     });
@@ -79,13 +82,14 @@ fn load(builder: &mut Builder, workers: usize) {
         during.driver_turns() > 0 && during.events_dispatched() >= (CONNECTIONS * ROUNDS) as u64,
         "{during}"
     );
-    // The echo tasks see their connection close and end; wait for them.
+    // The echo tasks see their connection close and end; wait for them, driving the runtime
+    // meanwhile (a current-thread runtime runs its tasks only inside `block_on`).
     let mut after = handle.metrics();
     for _ in 0..200 {
         if after.alive_tasks() == 0 && after.registered_fds() == 0 {
             break;
         }
-        std::thread::sleep(Duration::from_millis(10));
+        rt.block_on(async { crest::time::sleep(Duration::from_millis(10)).await });
         after = handle.metrics();
     }
     let spawned = (1 + 2 * CONNECTIONS + 10) as u64;

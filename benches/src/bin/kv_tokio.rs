@@ -23,7 +23,6 @@
 mod rt {
     pub use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     pub use tokio::net::{TcpListener, TcpStream};
-    pub use tokio::signal::ctrl_c;
     pub use tokio::signal::unix::{signal, SignalKind};
     pub use tokio::task::JoinSet;
     pub use tokio::time::sleep;
@@ -37,14 +36,16 @@ mod service;
 async fn main() -> std::io::Result<()> {
     let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:7881".to_string());
     let idle_ms = std::env::var("KV_IDLE_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(30_000);
+    // SIGINT (ctrl-c) or SIGTERM stops it: the service is dropped, which closes the
+    // listener and every connection. Both are caught before the address is announced, so
+    // a signal sent as soon as the server listens cannot find the default action.
+    let mut int = rt::signal(rt::SignalKind::interrupt())?;
+    let mut term = rt::signal(rt::SignalKind::terminate())?;
     let listener = rt::TcpListener::bind(addr.as_str()).await?;
     println!("listening on {}", listener.local_addr()?);
-    // SIGINT (ctrl-c) or SIGTERM stops it: the service is dropped, which closes the
-    // listener and every connection.
-    let mut term = rt::signal(rt::SignalKind::terminate())?;
     rt::select! {
         served = service::run(listener, std::time::Duration::from_millis(idle_ms)) => served,
-        _ = rt::ctrl_c() => {
+        _ = int.recv() => {
             eprintln!("kv: interrupted; closing");
             Ok(())
         }
