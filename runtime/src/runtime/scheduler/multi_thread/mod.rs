@@ -168,7 +168,7 @@ impl Handle {
                 }
                 *notified = false;
             }
-            if let Poll::Ready(v) = crate::runtime::coop::with_budget(|| future.as_mut().poll(&mut cx)) {
+            if let Poll::Ready(v) = crate::coop::with_budget(|| future.as_mut().poll(&mut cx)) {
                 return v;
             }
         }
