@@ -142,12 +142,16 @@ impl Example {
         thread::spawn(move || {
             for line in BufReader::new(out).lines() {
                 let Ok(line) = line else { break };
+                // Logged before the address is announced, so a test that has the address can
+                // already read the line that carried it.
+                {
+                    let mut log = log.lock().unwrap_or_else(|e| e.into_inner());
+                    log.push_str(&line);
+                    log.push('\n');
+                }
                 if let Some(addr) = parse_listening(&line) {
                     let _ = addr_tx.send(addr);
                 }
-                let mut log = log.lock().unwrap_or_else(|e| e.into_inner());
-                log.push_str(&line);
-                log.push('\n');
             }
         });
         drain(child.stderr.take().expect("stderr is piped"), stderr.clone());
