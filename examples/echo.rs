@@ -43,9 +43,6 @@ const DEFAULT_ADDR: &str = "127.0.0.1:7878";
 /// `calloc`, so the pages a connection never fills cost no memory.
 const BUF_SIZE: usize = 32 * 1024;
 
-/// How long the accept loop rests after an error such as EMFILE before it tries again.
-const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
-
 /// How long connections may take to finish after SIGINT/SIGTERM, unless given.
 const DEFAULT_DEADLINE: Duration = Duration::from_secs(5);
 
@@ -104,7 +101,7 @@ async fn main() {
                     }
                 }));
             }
-            Err(e) => accept_failed(e).await,
+            Err(e) => accept_failed(e),
         }
     }
 
@@ -156,16 +153,13 @@ async fn linger_close(stream: &TcpStream, scratch: &mut [u8]) -> io::Result<()> 
     Ok(())
 }
 
-/// Logs an accept error and, where waiting helps (out of descriptors or memory), waits a
-/// little: the listener stays readable while the backlog is full, so retrying at once
-/// would spin. Errors that belong to one connection (it was reset before we took it) are
-/// retried at once.
-async fn accept_failed(e: io::Error) {
-    if is_disconnect(&e) {
-        return;
+/// Logs an accept error, unless it belongs to one connection (reset before we took it).
+/// Out of descriptors or memory, the listener stays readable while the backlog is full,
+/// but the loop does not spin: the listener's next `accept` waits out its own back-off.
+fn accept_failed(e: io::Error) {
+    if !is_disconnect(&e) {
+        eprintln!("echo: accept failed: {e}");
     }
-    eprintln!("echo: accept failed: {e}; retrying in {ACCEPT_BACKOFF:?}");
-    crest::time::sleep(ACCEPT_BACKOFF).await;
 }
 
 fn is_disconnect(e: &io::Error) -> bool {

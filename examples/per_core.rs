@@ -125,11 +125,9 @@ async fn accept_loop(listener: TcpListener) -> io::Result<()> {
                     }
                 });
             }
-            // EMFILE and the like: rest a little, then accept again.
-            Err(e) => {
-                eprintln!("per_core: accept: {e}");
-                crest::time::sleep(std::time::Duration::from_millis(50)).await;
-            }
+            // EMFILE and the like: log and accept again; the listener's next `accept` waits
+            // out its own back-off, so this loop does not spin.
+            Err(e) => eprintln!("per_core: accept: {e}"),
         }
     }
 }

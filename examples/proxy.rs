@@ -42,9 +42,6 @@ use futures_lite::future;
 /// How long a connection to the upstream may take before the client is turned away.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// How long the accept loop rests after an error such as EMFILE before it tries again.
-const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
-
 /// How long connections may take to finish after SIGINT/SIGTERM, unless given.
 const DEFAULT_DEADLINE: Duration = Duration::from_secs(5);
 
@@ -134,10 +131,9 @@ async fn main() {
                 }));
             }
             Err(e) if is_disconnect(&e) => {}
-            Err(e) => {
-                eprintln!("proxy: accept failed: {e}; retrying in {ACCEPT_BACKOFF:?}");
-                crest::time::sleep(ACCEPT_BACKOFF).await;
-            }
+            // Out of descriptors or memory: log and go on; the listener's next `accept`
+            // waits out its own back-off, so this loop does not spin.
+            Err(e) => eprintln!("proxy: accept failed: {e}"),
         }
     }
 

@@ -50,7 +50,8 @@ pub(crate) async fn read_line<R: AsyncBufRead + Unpin>(
     }
 }
 
-/// A nickname: UTF-8, 1 to [`MAX_NICK`] bytes, no spaces or control characters.
+/// A nickname: UTF-8, 1 to [`MAX_NICK`] bytes, no spaces or control characters, and no
+/// leading `/` (that would read as a command).
 pub(crate) fn valid_nick(line: &[u8]) -> Result<&str, String> {
     let nick =
         std::str::from_utf8(line).map_err(|_| "a nickname must be UTF-8 text; try again".to_string())?;

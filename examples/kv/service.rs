@@ -23,6 +23,8 @@ rt::task_local! {
 type Store = Arc<Mutex<HashMap<String, String>>>;
 
 /// How long the accept loop rests after an error such as EMFILE before it tries again.
+/// crest's `TcpListener::accept` backs off by itself; this loop keeps its own because the
+/// same file is compiled on tokio (`benches/src/bin/kv_tokio.rs`), whose listener does not.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
 /// How a connection ended.

@@ -8,6 +8,7 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 #![warn(missing_docs)]
 
+pub(crate) mod coop;
 pub(crate) mod driver;
 pub mod io;
 pub(crate) mod loom;

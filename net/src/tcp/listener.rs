@@ -85,7 +85,8 @@ impl TcpListener {
     /// `EMFILE`/`ENFILE` when out of descriptors (the next call backs off first; see
     /// [above](#running-out-of-file-descriptors)), `ConnectionAborted` for a connection
     /// reset while queued, or an error when the runtime has shut down. None of them closes
-    /// the listener: keep calling `accept`.
+    /// the listener: keep calling `accept`. The back-off is built in, so an accept loop
+    /// needs no sleep of its own after an error: log it and call `accept` again.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         self.backoff.wait(&self.io).await;
         let res = self.io.read_with(|l| socket::accept(l.as_fd())).await;

@@ -23,6 +23,7 @@
 
 pub(crate) mod readiness;
 pub(crate) mod registration;
+pub(crate) mod timer;
 
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd};
@@ -32,9 +33,9 @@ use std::time::{Duration, Instant};
 
 use crate::sys::epoll::{Epoll, Event, Events};
 use crate::sys::eventfd::EventFd;
-use crate::time::{Clock, Timers};
 pub(crate) use readiness::{Direction, Readiness, ReadyEvent, Waiter};
 pub(crate) use registration::Registration;
+use timer::{Clock, Timers};
 
 /// The token of the eventfd: no registration has slot `u32::MAX`.
 const WAKE_TOKEN: u64 = u32::MAX as u64;

@@ -5,7 +5,7 @@ use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use crate::runtime::coop;
+use crate::coop;
 
 use super::{Direction, Handle, Readiness, ReadyEvent, Waiter};
 

@@ -9,7 +9,7 @@ use std::panic::Location;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use crate::task::raw::Header;
+use crate::task::header::Header;
 use crate::task::{meta, Id};
 
 /// Every live task of a runtime, from [`Handle::dump`](super::Handle::dump).

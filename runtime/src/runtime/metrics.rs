@@ -22,8 +22,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::stall;
+use crate::task::header::Header;
 use crate::task::meta;
-use crate::task::raw::Header;
 use crate::task::{Id, Notified};
 
 /// The counters of one worker, written by that worker's thread only.

@@ -7,7 +7,6 @@
 pub(crate) mod blocking;
 mod builder;
 pub(crate) mod context;
-pub(crate) mod coop;
 mod dump;
 mod handle;
 pub(crate) mod metrics;

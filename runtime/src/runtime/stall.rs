@@ -23,7 +23,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use super::metrics::Stats;
-use crate::task::raw::Header;
+use crate::task::header::Header;
 use crate::task::Id;
 
 /// What the stall callback is told about a poll that is taking too long.

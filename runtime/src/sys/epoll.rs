@@ -3,8 +3,8 @@
 //!
 //! This is a thin, safe layer over `epoll_create1`, `epoll_ctl` and `epoll_pwait2` (or
 //! `epoll_wait` on kernels older than 5.11). It keeps no state of its own: what to do with
-//! readiness is the caller's business. crest's driver uses it with `IN | OUT | RDHUP | ET`,
-//! and readers of the seed know it in this form:
+//! readiness is the caller's business. crest's driver registers every fd once with
+//! `IN | OUT | RDHUP | PRI | ET`; used on its own, it looks like this:
 //!
 //! ```
 //! use crest::sys::epoll::{Epoll, Events};
@@ -405,12 +405,7 @@ impl Epoll {
             }
         };
         // SAFETY: `buf` has room for `max` events.
-        let res = unsafe { libc::epoll_wait(self.fd.as_raw_fd(), buf, max, ms) };
-        if res < 0 {
-            Err(io::Error::last_os_error())
-        } else {
-            Ok(res as usize)
-        }
+        syscall!(epoll_wait(self.fd.as_raw_fd(), buf, max, ms)).map(|n| n as usize)
     }
 
     fn pwait2_once(

@@ -30,16 +30,6 @@ impl EventFd {
             libc::write(self.fd.as_raw_fd(), (&one as *const u64).cast(), std::mem::size_of::<u64>())
         };
     }
-
-    /// Resets the counter to zero. Used only at shutdown and in tests.
-    #[allow(dead_code)]
-    pub(crate) fn drain(&self) {
-        let mut buf: u64 = 0;
-        // SAFETY: reads at most 8 bytes into a live u64 on the stack.
-        let _ = unsafe {
-            libc::read(self.fd.as_raw_fd(), (&mut buf as *mut u64).cast(), std::mem::size_of::<u64>())
-        };
-    }
 }
 
 impl AsFd for EventFd {

@@ -1,7 +1,10 @@
 //! Every operating-system call crest makes lives below this module.
 //!
-//! Each call goes through one `syscall!` macro, which turns the C convention (`-1` and `errno`)
-//! into an [`io::Result`](std::io::Result). Each new descriptor is wrapped in an
+//! Most calls go through one `syscall!` macro, which turns the C convention (`-1` and `errno`)
+//! into an [`io::Result`](std::io::Result). A few call libc directly, each for a reason it
+//! states: `epoll_pwait2` has no libc wrapper and goes through `libc::syscall` (in
+//! `epoll.rs`, with its own `ENOSYS` probe); the eventfd writes in `eventfd.rs` and `process.rs` ignore their result
+//! (waking is best-effort; the signal handler must not touch `errno`). Each new descriptor is wrapped in an
 //! [`OwnedFd`](std::os::fd::OwnedFd) on the line it is born, so no path can leak it.
 //!
 //! What this module does not do: keep state. Readiness, wakers and timers belong to the

@@ -11,7 +11,7 @@ use crate::loom::sync::{Mutex, MutexGuard};
 
 use std::ptr::NonNull;
 
-use super::raw::Header;
+use super::header::Header;
 use super::{Notified, Task};
 
 /// A list split into `2^k` shards.

@@ -169,7 +169,7 @@ mod tests {
     #[test]
     fn the_header_grew_by_16_bytes_only() {
         // 32 bytes before ids, locations, poll counts and spawn times (issue 16's budget).
-        assert_eq!(std::mem::size_of::<super::super::raw::Header>(), 48);
+        assert_eq!(std::mem::size_of::<super::super::header::Header>(), 48);
     }
 
     #[test]

@@ -31,6 +31,8 @@
 
 mod abort;
 mod alloc;
+mod error;
+pub(crate) mod header;
 mod join;
 mod join_set;
 mod list;
@@ -48,12 +50,13 @@ use std::thread::ThreadId;
 
 pub use abort::AbortHandle;
 pub(crate) use alloc::trim as trim_cell_cache;
-pub use join::{JoinError, JoinHandle};
+pub use error::JoinError;
+use header::Header;
+pub use join::JoinHandle;
 pub use join_set::JoinSet;
 pub(crate) use list::OwnedTasks;
 pub use meta::Id;
 use meta::ThreadNum;
-use raw::Header;
 pub use task_local::{AccessError, LocalKey, TaskLocalFuture};
 pub use yield_now::yield_now;
 
@@ -184,7 +187,7 @@ impl Notified {
         }
         let this = ManuallyDrop::new(self);
         // SAFETY: the Notified's reference is transferred to `poll`.
-        crate::runtime::coop::with_budget(|| unsafe { (this.0.header().vtable.poll)(this.0.ptr) })
+        crate::coop::with_budget(|| unsafe { (this.0.header().vtable.poll)(this.0.ptr) })
     }
 }
 

@@ -1,6 +1,7 @@
 //! The task allocation and its type-erased entry points.
 //!
-//! A task is one heap allocation, a [`Cell`]: the [`Header`] (state word and vtable),
+//! A task is one heap allocation, a [`Cell`]: the [`Header`] (state word and vtable, in
+//! `header.rs`),
 //! the scheduler handle, the future-or-output [`Stage`], and the join waker slot. Everything
 //! outside this file sees only `NonNull<Header>` and calls through the [`Vtable`], which
 //! knows the concrete future and scheduler types.
@@ -28,53 +29,11 @@ use std::ptr::NonNull;
 use std::sync::atomic::AtomicU32;
 use std::task::{Context, Poll, Waker};
 
-use super::join::JoinError;
+use super::header::{Header, Vtable};
 use super::meta::{Id, ThreadNum};
 use super::state::{State, ToIdle, ToRunning};
+use super::JoinError;
 use super::{waker, Notified, Schedule, Task};
-
-/// The type-erased operations of a task.
-pub(crate) struct Vtable {
-    /// Runs a `Notified` (consumes its reference).
-    pub(crate) poll: unsafe fn(NonNull<Header>),
-    /// Hands a `Notified` (whose reference the caller transfers) to the task's scheduler.
-    pub(crate) schedule: unsafe fn(NonNull<Header>),
-    /// Frees the allocation (the last reference is gone).
-    pub(crate) dealloc: unsafe fn(NonNull<Header>),
-    /// Moves the output into `*dst` (a `Poll<Result<T, JoinError>>`) if complete, else
-    /// registers the waker.
-    pub(crate) try_read_output: unsafe fn(NonNull<Header>, *mut (), &Waker),
-    /// The `JoinHandle` is dropped (consumes its reference).
-    pub(crate) drop_join_handle: unsafe fn(NonNull<Header>),
-    /// Runtime shutdown: cancel in place if idle (consumes one reference).
-    pub(crate) shutdown: unsafe fn(NonNull<Header>),
-}
-
-/// The type-independent start of every task allocation.
-#[repr(C)]
-pub(crate) struct Header {
-    pub(crate) state: State,
-    pub(crate) vtable: &'static Vtable,
-    /// Where the owned-task list keeps this task; written and read under the lock of the
-    /// list's shard that holds it.
-    pub(crate) owned_slot: UnsafeCell<u32>,
-    /// Polls so far (`meta.rs`): written only by the thread about to run the task's one
-    /// `Notified` (load + store), read by task dumps.
-    pub(crate) polls: AtomicU32,
-    /// `Some` for `spawn_local` tasks: the one thread that may poll or drop the future.
-    pub(crate) local_owner: Option<ThreadNum>,
-    /// When it was spawned, in coarse milliseconds (`meta.rs`).
-    pub(crate) spawned_ms: u32,
-    pub(crate) id: Id,
-    /// The user's line that spawned it.
-    pub(crate) spawned_at: &'static Location<'static>,
-}
-
-// SAFETY: `owned_slot` is only accessed under its owned-list shard's mutex; every other field
-// is immutable or atomic.
-unsafe impl Sync for Header {}
-// SAFETY: as above; the header holds no thread-bound data.
-unsafe impl Send for Header {}
 
 /// The future, then its output.
 pub(crate) enum Stage<F: Future> {

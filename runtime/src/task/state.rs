@@ -21,8 +21,12 @@
 //!   While it is clear, only the `JoinHandle` may write the slot.
 //! * Reference count: every `Task`, `Notified`, `JoinHandle` and `Waker` holds one.
 //!
-//! Every transition is a compare-and-swap loop with `AcqRel`: Acquire so the new owner of
-//! the future sees the previous owner's writes, Release so ours are published.
+//! Every transition that needs to look before it writes is a compare-and-swap loop
+//! (`State::update`); the rest are one read-modify-write: `transition_to_complete` is a
+//! `fetch_xor` (only the runner, which holds `RUNNING`, may call it), the reference count
+//! moves by `fetch_add`/`fetch_sub`. The orderings are `AcqRel` (Acquire so the new owner of
+//! the future sees the previous owner's writes, Release so ours are published), except
+//! `ref_inc`, which is `Relaxed`: a new reference is made from one already held.
 
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 

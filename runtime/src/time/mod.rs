@@ -1,10 +1,11 @@
 //! Timers: [`sleep`], [`timeout`] and [`interval`], to the nanosecond.
 //!
-//! This module owns the runtime's timers: the futures users hold ([`Sleep`], [`Timeout`],
-//! [`Interval`]) and the structure the driver consults around each wait (`Timers`, a
-//! hierarchical timing wheel in `wheel.rs`). Each `Sleep` carries its own wheel entry
-//! (`entry.rs`), so a timer costs no allocation; inserting and cancelling one is O(1);
-//! dropping a `Sleep` unlinks it at once.
+//! This module owns the futures users hold ([`Sleep`], [`Timeout`], [`Interval`]) and the
+//! test clock ([`pause`], [`resume`], [`advance`], [`now`]). The structure the driver
+//! consults around each wait (`Timers`, a hierarchical timing wheel) lives below, in
+//! `driver/timer/`, with its design notes (`driver/timer/DESIGN.md`). Each `Sleep` carries
+//! its own wheel entry, so a timer costs no allocation; inserting and cancelling one is
+//! O(1); dropping a `Sleep` unlinks it at once.
 //!
 //! Deadlines are kept exactly: the wheel's finest slots are one nanosecond wide. How close
 //! to its deadline a task wakes is up to the driver's wait, which sleeps until the
@@ -12,8 +13,9 @@
 //! `epoll_wait` with the timeout rounded *up* to the millisecond. A timer never fires
 //! before its deadline.
 //!
-//! What this module does not do: wait. The driver calls
-//! `Timers::next_deadline` before it waits and `Timers::process` after.
+//! What this module does not do: wait, or touch the wheel except through the driver's
+//! handle. The driver calls `Timers::next_deadline` before it waits and `Timers::process`
+//! after.
 //!
 //! ```
 //! use std::time::Duration;
@@ -29,22 +31,16 @@
 //! });
 //! ```
 
-mod clock;
-mod entry;
 mod interval;
 mod sleep;
 mod test_clock;
 mod timeout;
-mod timers;
-mod wheel;
 
-pub(crate) use clock::Clock;
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 pub use sleep::{sleep, sleep_until, Sleep};
 pub use std::time::Instant;
 pub use test_clock::{advance, now, pause, resume};
 pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
-pub(crate) use timers::Timers;
 
 /// How many timers the current runtime holds: sleeps that were polled and neither
 /// completed nor dropped. A test hook (not part of the API): tests use it to show that a
@@ -67,6 +63,6 @@ mod tests {
         assert_send_sync::<super::Timeout<std::future::Ready<()>>>();
         assert_send_sync::<super::Interval>();
         assert_send_sync::<super::Elapsed>();
-        assert_send_sync::<super::Timers>();
+        assert_send_sync::<crate::driver::timer::Timers>();
     }
 }

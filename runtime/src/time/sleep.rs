@@ -9,9 +9,8 @@ use std::time::{Duration, Instant};
 
 use pin_project_lite::pin_project;
 
-use super::entry::Entry;
-use super::timers::Registered;
 use crate::driver;
+use crate::driver::timer::{Entry, Registered};
 use crate::runtime::context;
 
 /// Waits until `duration` has elapsed.

@@ -1,7 +1,7 @@
 //! The public face of the test clock: `pause`, `resume`, `advance`, `now`.
 //!
 //! Checks that the caller is on a current-thread runtime, then hands the work to the
-//! driver's `Clock` (`clock.rs`); `advance` fires the timers it passes itself.
+//! driver's `Clock` (`driver/timer/clock.rs`); `advance` fires the timers it passes itself.
 
 use std::time::{Duration, Instant};
 

@@ -457,7 +457,7 @@ impl<'a> CoreGuard<'a> {
         loop {
             if waiter.woken.swap(false, Ordering::AcqRel) {
                 since_io += 1;
-                if let Poll::Ready(v) = crate::runtime::coop::with_budget(|| future.as_mut().poll(&mut cx)) {
+                if let Poll::Ready(v) = crate::coop::with_budget(|| future.as_mut().poll(&mut cx)) {
                     return v;
                 }
             }

@@ -59,7 +59,7 @@ pub(crate) struct Handle {
     owned: OwnedTasks,
     idle: Idle,
     /// The driver; whoever holds the lock may wait in it. A `TryMutex` (std's `Mutex`
-    /// outside the loom models, see `crate::loom`) because `Parker::park` try-locks it.
+    /// outside the loom models, see `crate::loom`) because `Parker::park_recheck` try-locks it.
     driver_lock: crate::loom::sync::TryMutex<Driver>,
     /// Whether a worker waits in the driver (`park.rs`).
     watch: DriverWatch,
@@ -168,7 +168,7 @@ impl Handle {
                 }
                 *notified = false;
             }
-            if let Poll::Ready(v) = crate::runtime::coop::with_budget(|| future.as_mut().poll(&mut cx)) {
+            if let Poll::Ready(v) = crate::coop::with_budget(|| future.as_mut().poll(&mut cx)) {
                 return v;
             }
         }

@@ -11,7 +11,8 @@
 //! to run a task that blocks the thread, and then a worker parked on the condition variable
 //! must take it over, or I/O freezes for every task. So a condvar-parked worker sleeps with
 //! a timeout (the re-check period, [`RECHECK`] = 10 ms doubling up to [`RECHECK_MAX`] =
-//! 160 ms while nothing happens) only while the driver is unattended or has just changed
+//! 160 ms while nothing happens; back to 10 ms on any other [`Woken`] and when the worker
+//! runs a task) only while the driver is unattended or has just changed
 //! hands; once it has seen the same holder wait in the driver across one whole period (the
 //! runtime is idle), it sleeps without a timeout, so an idle runtime makes no wakeups at
 //! all. The holder, on leaving the driver, first marks it unattended and then *kicks* every

@@ -1,4 +1,4 @@
-//! The timer entry: the intrusive node that a [`Sleep`](super::Sleep) carries inside itself
+//! The timer entry: the intrusive node that a [`Sleep`](crate::time::Sleep) carries inside itself
 //! and that the wheel links into its slot lists. No timer allocates: the entry *is* the
 //! wheel's memory for that timer.
 //!

@@ -5,6 +5,10 @@
 //! task and returns `Pending`, so the task goes to the back of the queue and the others
 //! run. Outside a task poll (a user's own executor polling crest I/O) the budget is
 //! unlimited.
+//!
+//! A leaf at the crate root, below every layer: the driver's retry loop spends the budget
+//! and the task's poll (`Notified::run`) and the schedulers' `block_on` grant it, so it
+//! must not import from any of them.
 
 use std::cell::Cell;
 use std::task::{Context, Poll};
