@@ -29,10 +29,9 @@ use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use loadgen::{Peer, Perf, Shared, Workload};
+use loadgen::{Peer, Perf, Workload};
 
 #[derive(Clone, Copy)]
 struct Scenario {
@@ -210,23 +209,8 @@ fn run_once(opts: &Options, scenario: &Scenario, server: &str, workers: usize) -
         conns: scenario.conns,
     };
     let mut perf = if opts.perf { Some(Perf::attach(pid)?) } else { None };
-    let shared = Arc::new(Shared::default());
-    let client = {
-        let shared = shared.clone();
-        std::thread::spawn(move || {
-            let result = loadgen::client(addr, &work, &shared);
-            shared.running.store(true, Ordering::Release);
-            result
-        })
-    };
-    let started = Instant::now();
-    while !shared.running.load(Ordering::Acquire) {
-        if started.elapsed() > Duration::from_secs(60) {
-            shared.stop.store(true, Ordering::Relaxed);
-            return Err(io::Error::new(io::ErrorKind::TimedOut, "the connections did not open"));
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let client = loadgen::start_client(addr, work, None)?;
+    let shared = &client.shared;
     std::thread::sleep(opts.warmup);
     if let Some(perf) = perf.as_mut() {
         perf.ready()?;
@@ -244,8 +228,7 @@ fn run_once(opts: &Options, scenario: &Scenario, server: &str, workers: usize) -
         perf.disable()?;
         trace_ops = shared.ops.load(Ordering::Relaxed) - ops2;
     }
-    shared.stop.store(true, Ordering::Relaxed);
-    let latencies = client.join().map_err(|_| io::Error::other("the load generator panicked"))??;
+    let latencies = client.finish()?;
     let syscalls = perf.map(Perf::finish).transpose()?;
     if !peer.alive() {
         return Err(io::Error::other("the server died during the run"));

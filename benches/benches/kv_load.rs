@@ -23,10 +23,9 @@ mod proto;
 use std::collections::BTreeMap;
 use std::io;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use loadgen::{Peer, Shared, Workload};
+use loadgen::{Peer, Workload};
 
 const SERVERS: &[(&str, &str)] =
     &[("crest", env!("CARGO_BIN_EXE_kv_crest")), ("tokio", env!("CARGO_BIN_EXE_kv_tokio"))];
@@ -91,29 +90,13 @@ fn run_once(opts: &Options, exe: &str, conns: usize) -> io::Result<Run> {
     let addr = peer.addr.expect("a server announces its address");
     let pid = peer.pid();
     let work = Workload { request: REQUEST.to_vec(), response_len: REPLY.len(), conns };
-    let shared = Arc::new(Shared::default());
-    let client = {
-        let shared = shared.clone();
-        std::thread::spawn(move || {
-            let result = loadgen::client(addr, &work, &shared);
-            shared.running.store(true, Ordering::Release);
-            result
-        })
-    };
-    let started = Instant::now();
-    while !shared.running.load(Ordering::Acquire) {
-        if started.elapsed() > Duration::from_secs(60) {
-            shared.stop.store(true, Ordering::Relaxed);
-            return Err(io::Error::new(io::ErrorKind::TimedOut, "the connections did not open"));
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let client = loadgen::start_client(addr, work, None)?;
+    let shared = &client.shared;
     std::thread::sleep(opts.warmup);
     let (ops0, cpu0, t0) = (shared.ops.load(Ordering::Relaxed), loadgen::cpu_ns(pid)?, Instant::now());
     std::thread::sleep(opts.measure);
     let (ops1, cpu1, t1) = (shared.ops.load(Ordering::Relaxed), loadgen::cpu_ns(pid)?, Instant::now());
-    shared.stop.store(true, Ordering::Relaxed);
-    client.join().map_err(|_| io::Error::other("the load generator panicked"))??;
+    client.finish()?;
     if !peer.alive() {
         return Err(io::Error::other("the server died during the run"));
     }

@@ -40,11 +40,10 @@ mod proto;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
-use loadgen::{Peer, Shared, Workload};
+use loadgen::{Peer, Workload};
 
 /// A server under test: which peer binary, and which flavor (`SERVE_FLAVOR`).
 #[derive(Clone, Copy, PartialEq)]
@@ -169,27 +168,13 @@ fn start(opts: &Options, server: Server, proto: &str) -> io::Result<Peer> {
 fn saturation(opts: &Options, server: Server, proto: &'static str, conns: usize) -> io::Result<f64> {
     let peer = start(opts, server, proto)?;
     let addr = peer.addr.expect("a server announces its address");
-    let shared = Arc::new(Shared::default());
-    let client = {
-        let shared = shared.clone();
-        let work = workload(proto, conns);
-        let cpus = opts.client_cpus.clone();
-        std::thread::spawn(move || {
-            let _ = loadgen::pin_current_thread(&cpus);
-            let result = loadgen::client(addr, &work, &shared);
-            shared.running.store(true, Ordering::Release);
-            result
-        })
-    };
-    while !shared.running.load(Ordering::Acquire) {
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let client = loadgen::start_client(addr, workload(proto, conns), Some(opts.client_cpus.clone()))?;
+    let shared = &client.shared;
     std::thread::sleep(opts.warmup);
     let (ops0, t0) = (shared.ops.load(Ordering::Relaxed), Instant::now());
     std::thread::sleep(opts.measure);
     let (ops1, t1) = (shared.ops.load(Ordering::Relaxed), Instant::now());
-    shared.stop.store(true, Ordering::Relaxed);
-    client.join().map_err(|_| io::Error::other("the load generator panicked"))??;
+    client.finish()?;
     drop(peer);
     Ok((ops1 - ops0) as f64 / (t1 - t0).as_secs_f64())
 }

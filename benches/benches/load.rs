@@ -36,10 +36,9 @@ mod proto;
 use std::collections::BTreeMap;
 use std::io;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use loadgen::{Peer, Perf, Shared, Workload};
+use loadgen::{Peer, Perf, Workload};
 
 #[derive(Clone, Copy)]
 enum Kind {
@@ -241,32 +240,11 @@ fn run_once(opts: &Options, scenario: &Scenario, config: &Config) -> io::Result<
     let mut perf = if opts.perf { Some(Perf::attach(pid)?) } else { None };
     let threads_before = loadgen::threads(pid)?;
 
-    let shared = Arc::new(Shared::default());
-    let client = {
-        let shared = shared.clone();
-        let work = scenario.workload();
-        std::thread::Builder::new().name("load-client".into()).spawn(move || {
-            let result = loadgen::client(addr, &work, &shared);
-            // Whatever happened, let the timing thread stop waiting.
-            shared.running.store(true, Ordering::Release);
-            result
-        })?
-    };
-    let stop = |shared: &Shared| shared.stop.store(true, Ordering::Relaxed);
-    let started = Instant::now();
-    while !shared.running.load(Ordering::Acquire) {
-        if started.elapsed() > Duration::from_secs(60) {
-            stop(&shared);
-            return Err(io::Error::new(io::ErrorKind::TimedOut, "the connections did not open"));
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let client = loadgen::start_client(addr, scenario.workload(), None)?;
+    let shared = &client.shared;
     std::thread::sleep(opts.warmup);
     if let Some(perf) = perf.as_mut() {
-        if let Err(e) = perf.ready() {
-            stop(&shared);
-            return Err(e);
-        }
+        perf.ready()?;
     }
 
     let (ops0, cpu0, t0) = (shared.ops.load(Ordering::Relaxed), loadgen::cpu_ns(pid)?, Instant::now());
@@ -283,8 +261,7 @@ fn run_once(opts: &Options, scenario: &Scenario, config: &Config) -> io::Result<
         perf.disable()?;
         trace_ops = shared.ops.load(Ordering::Relaxed) - ops2;
     }
-    stop(&shared);
-    let latencies = client.join().map_err(|_| io::Error::other("the load generator panicked"))??;
+    let latencies = client.finish()?;
     let syscalls = perf.map(Perf::finish).transpose()?;
     if !peer.alive() {
         return Err(io::Error::other("the server died during the run"));

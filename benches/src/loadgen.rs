@@ -306,6 +306,57 @@ pub fn client(addr: SocketAddr, work: &Workload, shared: &Shared) -> io::Result<
     Ok(latencies)
 }
 
+/// The load generator on a thread of its own (pinned to `cpus` when given), once every
+/// connection is open and has sent its first request; at most 60 s for that. End it with
+/// [`ClientThread::finish`].
+pub fn start_client(addr: SocketAddr, work: Workload, cpus: Option<Vec<usize>>) -> io::Result<ClientThread> {
+    let shared = std::sync::Arc::new(Shared::default());
+    let thread = {
+        let shared = shared.clone();
+        std::thread::Builder::new().name("load-client".into()).spawn(move || {
+            if let Some(cpus) = cpus {
+                let _ = pin_current_thread(&cpus);
+            }
+            let result = client(addr, &work, &shared);
+            // Whatever happened, let the timing thread stop waiting.
+            shared.running.store(true, Ordering::Release);
+            result
+        })?
+    };
+    let client = ClientThread { shared, thread: Some(thread) };
+    let started = Instant::now();
+    while !client.shared.running.load(Ordering::Acquire) {
+        if started.elapsed() > Duration::from_secs(60) {
+            client.shared.stop.store(true, Ordering::Relaxed);
+            return Err(io::Error::new(io::ErrorKind::TimedOut, "the connections did not open"));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    Ok(client)
+}
+
+/// A running [`start_client`]; dropping it stops the load (an early return cannot leave
+/// the generator running into the next measurement).
+pub struct ClientThread {
+    pub shared: std::sync::Arc<Shared>,
+    thread: Option<std::thread::JoinHandle<io::Result<Vec<u32>>>>,
+}
+
+impl ClientThread {
+    /// Stops the load and returns the latencies recorded (see [`client`]).
+    pub fn finish(mut self) -> io::Result<Vec<u32>> {
+        self.shared.stop.store(true, Ordering::Relaxed);
+        let thread = self.thread.take().expect("finish is called once");
+        thread.join().map_err(|_| io::Error::other("the load generator panicked"))?
+    }
+}
+
+impl Drop for ClientThread {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::Relaxed);
+    }
+}
+
 /// The `q` quantile (0..=1) of `sorted`, in ns.
 pub fn quantile(sorted: &[u32], q: f64) -> Option<u32> {
     if sorted.is_empty() {
