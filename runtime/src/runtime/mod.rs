@@ -9,6 +9,7 @@ mod builder;
 pub(crate) mod context;
 mod dump;
 mod handle;
+pub(crate) mod join_set;
 pub(crate) mod metrics;
 pub(crate) mod park;
 pub(crate) mod scheduler;
