@@ -11,7 +11,6 @@ mod dump;
 mod handle;
 pub(crate) mod join_set;
 pub(crate) mod metrics;
-pub(crate) mod park;
 pub(crate) mod scheduler;
 pub(crate) mod spawn;
 mod stall;
