@@ -395,7 +395,7 @@ impl<'a> CoreGuard<'a> {
             // Past the cap, the task goes behind the queued ones, unless there are none (the
             // `block_on` future, like the injection queue and I/O, has its own turn in the
             // run loop).
-            if super::lifo_may_run(core.lifo_polls, local.run_queue.borrow().is_empty()) {
+            if super::lifo_may_run(core.lifo_polls, || local.run_queue.borrow().is_empty()) {
                 core.lifo_polls = core.lifo_polls.saturating_add(1);
                 return Some(task);
             }

@@ -26,8 +26,10 @@ pub(crate) const MAX_LIFO_POLLS: u32 = 3;
 /// The LIFO rule of both flavors: the task in the slot runs next while fewer than
 /// [`MAX_LIFO_POLLS`] ran from the slot in a row, or when no task waits in the thread's
 /// queue for it to starve (the injection queue and I/O have their own turns).
-pub(crate) fn lifo_may_run(polls_in_a_row: u32, queue_is_empty: bool) -> bool {
-    polls_in_a_row < MAX_LIFO_POLLS || queue_is_empty
+/// (`queue_is_empty` is asked only past the cap.)
+#[inline]
+pub(crate) fn lifo_may_run(polls_in_a_row: u32, queue_is_empty: impl FnOnce() -> bool) -> bool {
+    polls_in_a_row < MAX_LIFO_POLLS || queue_is_empty()
 }
 
 /// What the stall watchdog keeps of the scheduler: not an owning handle, or the runtime

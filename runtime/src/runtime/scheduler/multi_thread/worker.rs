@@ -16,6 +16,7 @@ use std::cell::Cell;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::super::{lifo_may_run, MAX_LIFO_POLLS};
 use super::idle::Idle;
 use super::inject::Inject;
 use super::park::{Woken, RECHECK, RECHECK_MAX};
@@ -24,10 +25,6 @@ use super::{Handle, SchedulerHandle};
 use crate::runtime::context;
 use crate::runtime::metrics::Stats;
 use crate::task::Notified;
-
-/// Polls of the LIFO slot in a row before its task goes to the back of the queue: two
-/// tasks that wake each other forever must not starve the rest.
-const MAX_LIFO_POLLS: u32 = 3;
 
 /// What `schedule` may reach of the worker running on this thread.
 struct WorkerCtx {
@@ -195,19 +192,21 @@ impl Worker {
         stats.run(task);
         let mut lifo_polls = 0;
         while let Some(next) = ctx.lifo.take() {
+            let queue = &self.handle.remotes[index].queue;
+            if !lifo_may_run(lifo_polls, || queue.is_empty()) {
+                // Past the cap with tasks queued behind it: it goes behind them, where a
+                // sibling can steal it.
+                push_local(&*self.handle, index, next);
+                self.handle.notify_parked();
+                break;
+            }
             if lifo_polls >= MAX_LIFO_POLLS {
-                let queue = &self.handle.remotes[index].queue;
-                if queue.is_empty() {
-                    // Nothing queued here for it to starve: leave it in the slot, where
-                    // `next_task` takes it after the checks of the injection queue and I/O
-                    // that the main loop makes between two calls of this function. Waking
-                    // a sibling to steal it would only split a message exchange across two
-                    // cores.
-                    ctx.lifo.set(Some(next));
-                } else {
-                    push_local(&*self.handle, index, next);
-                    self.handle.notify_parked();
-                }
+                // Past the cap, with nothing queued here for it to starve: it stays in the
+                // slot, where `next_task` takes it after the checks of the injection queue
+                // and I/O that the main loop makes between two calls of this function.
+                // Waking a sibling to steal it would only split a message exchange across
+                // two cores.
+                ctx.lifo.set(Some(next));
                 break;
             }
             lifo_polls += 1;
