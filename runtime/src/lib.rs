@@ -21,8 +21,8 @@ pub mod task;
 /// `runtime/`): the facade shows them in `crest::task`, beside this crate's [`task`].
 #[doc(hidden)]
 pub mod task_api {
-    pub use crate::runtime::blocking::spawn_blocking;
     pub use crate::runtime::join_set::JoinSet;
+    pub use crate::runtime::scheduler::blocking::spawn_blocking;
     pub use crate::runtime::spawn::{id, spawn, spawn_local, try_id};
 }
 pub mod time;

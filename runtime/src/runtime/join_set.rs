@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 
-use super::blocking::spawn_blocking;
+use super::scheduler::blocking::spawn_blocking;
 use super::spawn::{spawn, spawn_local};
 use crate::task::{AbortHandle, JoinError, JoinHandle};
 

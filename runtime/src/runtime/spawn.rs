@@ -3,7 +3,7 @@
 
 use std::future::Future;
 
-use super::{context, scheduler};
+use super::scheduler::{self, context};
 use crate::task::{Id, JoinHandle};
 
 /// Spawns a task on the current runtime and returns a handle to its output.

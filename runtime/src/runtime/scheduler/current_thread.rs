@@ -22,14 +22,13 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread::ThreadId;
 use std::time::Duration;
 
-use super::super::blocking;
-use super::super::context;
 use super::inject::Inject;
 use super::park::{Parker, Woken};
 use super::Handle as SchedulerHandle;
+use super::{blocking, context};
 use crate::driver::{self, Driver};
+use crate::runtime::metrics::RuntimeMetrics;
 use crate::runtime::metrics::Stats;
-use crate::runtime::RuntimeMetrics;
 use crate::task::{self, JoinHandle, Notified, OwnedTasks, Schedule, Task};
 
 /// Scheduler settings.

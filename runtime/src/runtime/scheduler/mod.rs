@@ -1,5 +1,7 @@
 //! The schedulers, behind one cloneable handle.
 
+pub(crate) mod blocking;
+pub(crate) mod context;
 pub(crate) mod current_thread;
 pub(crate) mod inject;
 pub(crate) mod multi_thread;
@@ -11,9 +13,10 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::sync::Weak;
 
-use super::blocking;
+use super::dump::TaskDump;
+use super::metrics::RuntimeMetrics;
 use super::metrics::Stats;
-use super::{stall, RuntimeMetrics, TaskDump};
+use super::stall;
 use crate::driver;
 use crate::task::{JoinHandle, OwnedTasks};
 
@@ -88,7 +91,7 @@ impl Handle {
         self.stats().stop_watchdog();
         // Task destructors (and the blocking pool's unstarted closures) run here: in the
         // runtime's context, as their polls did.
-        let _entered = super::context::enter_for_shutdown();
+        let _entered = context::enter_for_shutdown();
         match self {
             Handle::CurrentThread(h) => current_thread::Handle::shutdown(h, self),
             Handle::MultiThread(h) => multi_thread::Handle::shutdown(h, self),

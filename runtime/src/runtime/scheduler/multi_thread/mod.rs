@@ -22,13 +22,12 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
-use super::super::blocking;
-use super::super::context;
 use super::Handle as SchedulerHandle;
+use super::{blocking, context};
 use super::{inject, park};
 use crate::driver::{self, Driver};
+use crate::runtime::metrics::RuntimeMetrics;
 use crate::runtime::metrics::Stats;
-use crate::runtime::RuntimeMetrics;
 use crate::task::{self, JoinHandle, Notified, OwnedTasks, Schedule, Task};
 use idle::Idle;
 use inject::Inject;

@@ -16,13 +16,13 @@ use std::cell::Cell;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::super::context;
 use super::super::{lifo_may_run, MAX_LIFO_POLLS};
 use super::idle::Idle;
 use super::inject::Inject;
 use super::park::{Woken, RECHECK, RECHECK_MAX};
 use super::queue::{LocalQueue, CAPACITY};
 use super::{Handle, SchedulerHandle};
-use crate::runtime::context;
 use crate::runtime::metrics::Stats;
 use crate::task::Notified;
 
