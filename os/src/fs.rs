@@ -34,7 +34,7 @@ use std::fs::{DirEntry, Metadata};
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crest_runtime::task::spawn_blocking;
+use crest_runtime::task_api::spawn_blocking;
 
 /// Runs `f` on the blocking pool and adds `what` to its error's message.
 async fn blocking<T: Send + 'static>(

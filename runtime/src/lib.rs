@@ -17,6 +17,14 @@ mod loom_tests;
 pub mod runtime;
 pub mod sys;
 pub mod task;
+/// The items of `crest::task` that need a runtime, so live above the task layer (in
+/// `runtime/`): the facade shows them in `crest::task`, beside this crate's [`task`].
+#[doc(hidden)]
+pub mod task_api {
+    pub use crate::runtime::join_set::JoinSet;
+    pub use crate::runtime::scheduler::blocking::spawn_blocking;
+    pub use crate::runtime::spawn::{id, spawn, spawn_local, try_id};
+}
 pub mod time;
 
 pub use runtime::block_on;

@@ -8,7 +8,7 @@
 //! `scripts/loom` runs them.
 //!
 //! Only the concurrency core imports from here (`task/state.rs`, `task/list.rs`,
-//! `runtime/park.rs`, `multi_thread/{idle,park}.rs`, `driver/readiness.rs`): loom's types
+//! `runtime/scheduler/{park,inject}.rs`, `multi_thread/idle.rs`, `driver/readiness.rs`): loom's types
 //! only work inside `loom::model`, so code that must also run outside a model (the driver,
 //! the blocking pool, the schedulers' plumbing) keeps `std`'s.
 //!

@@ -64,6 +64,18 @@ pub fn thread_count() -> usize {
     status.lines().find_map(|l| l.strip_prefix("Threads:")).and_then(|n| n.trim().parse().ok()).unwrap_or(0)
 }
 
+/// Threads of this process that crest made (workers, blocking threads, watchdogs: every
+/// name starts with the default `crest-worker`). Unlike [`thread_count`], it does not move
+/// when the test harness starts or ends a thread for another test of the same binary
+/// (`cargo test` runs them in one process).
+pub fn crest_threads() -> usize {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return 0 };
+    tasks
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .filter(|comm| comm.starts_with("crest-"))
+        .count()
+}
+
 /// The state letter of process `pid` (`R`, `S`, `Z` for a zombie, ...) from
 /// `/proc/PID/stat`; `None` once the process is gone (reaped).
 pub fn process_state(pid: u32) -> Option<char> {

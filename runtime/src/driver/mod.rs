@@ -190,7 +190,7 @@ impl Driver {
         let real = Instant::now();
         // The spawn clock of task dumps (real time), from the clock read that the timers
         // need anyway.
-        crate::task::meta::refresh_coarse(real);
+        timer::coarse::refresh_coarse(real);
         handle.timers.process(handle.clock.at(real));
         Ok(dispatched)
     }

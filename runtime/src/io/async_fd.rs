@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use crate::driver::{Direction, Registration, Waiter};
-use crate::runtime::context;
+use crate::runtime::scheduler::context;
 
 /// An I/O object on a nonblocking file descriptor, woken by crest's edge-triggered driver.
 ///

@@ -28,7 +28,7 @@ use std::time::Duration;
 use ::loom::cell::UnsafeCell;
 use ::loom::sync::{Condvar, Mutex};
 
-use crate::runtime::park::{Turn, Unpark};
+use crate::runtime::scheduler::park::{Turn, Unpark};
 use crate::task::{new_task, JoinError, JoinHandle, Notified, OwnedTasks, Schedule, Task};
 
 /// Runs `f` under loom with the environment's settings (`LOOM_MAX_PREEMPTIONS`, ...).

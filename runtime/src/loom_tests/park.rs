@@ -1,4 +1,5 @@
-//! Model of the current-thread park state (`runtime/park.rs`) with a fake driver.
+//! Model of the current-thread scheduler's park (`Parker::park_driver` in
+//! `runtime/scheduler/park.rs`) with a fake driver.
 
 use std::sync::Arc;
 
@@ -6,7 +7,7 @@ use ::loom::sync::atomic::{AtomicBool, Ordering};
 use ::loom::thread;
 
 use super::{model, FakeDriver};
-use crate::runtime::park::ParkState;
+use crate::runtime::scheduler::park::Parker;
 
 /// An unpark racing a park is never lost: whether it lands before the EMPTY -> PARKED
 /// CAS, between the CAS and the wait, or during the wait, the parked thread comes back and
@@ -15,7 +16,7 @@ use crate::runtime::park::ParkState;
 #[test]
 fn unpark_racing_park_is_never_lost() {
     model(|| {
-        let park = Arc::new(ParkState::new());
+        let park = Arc::new(Parker::new());
         let work = Arc::new(AtomicBool::new(false));
         let mut driver = FakeDriver::new();
         let eventfd = driver.eventfd.clone();
@@ -24,7 +25,7 @@ fn unpark_racing_park_is_never_lost() {
             thread::spawn(move || {
                 // Relaxed: the park's own Acquire must make the work visible.
                 while !work.load(Ordering::Relaxed) {
-                    park.park(&mut driver, None);
+                    park.park_driver(&mut driver, None);
                 }
             })
         };

@@ -3,8 +3,9 @@
 use std::io;
 use std::time::Duration;
 
+use super::scheduler::blocking;
 use super::scheduler::{self, current_thread, multi_thread};
-use super::{blocking, stall, Runtime, StallReport};
+use super::{stall, Runtime, StallReport};
 use crate::driver::{self, Driver};
 
 /// Which scheduler to build.

@@ -9,8 +9,9 @@ use std::panic::Location;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use crate::driver::timer::coarse;
 use crate::task::header::Header;
-use crate::task::{meta, Id};
+use crate::task::Id;
 
 /// Every live task of a runtime, from [`Handle::dump`](super::Handle::dump).
 ///
@@ -83,7 +84,7 @@ impl TaskInfo {
         TaskInfo {
             id: h.id,
             spawned_at: h.spawned_at,
-            age: meta::age(h.spawned_ms),
+            age: coarse::age(h.spawned_ms),
             polls: u64::from(h.polls.load(Ordering::Relaxed)),
             state,
         }

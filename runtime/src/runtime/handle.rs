@@ -2,7 +2,7 @@
 
 use std::future::Future;
 
-use super::{context, scheduler};
+use super::scheduler::{self, context};
 use crate::task::JoinHandle;
 
 /// A handle to a runtime: spawn onto it, or block on it, from any thread.

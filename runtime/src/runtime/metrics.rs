@@ -22,8 +22,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::stall;
+use crate::driver::timer::coarse;
 use crate::task::header::Header;
-use crate::task::meta;
 use crate::task::{Id, Notified};
 
 /// The counters of one worker, written by that worker's thread only.
@@ -37,7 +37,7 @@ pub(crate) struct WorkerStats {
     parks: AtomicU64,
     /// Time spent out of parks, up to the last park.
     busy_ns: AtomicU64,
-    /// Nanoseconds since `meta::epoch` when the worker last left a park.
+    /// Nanoseconds since `coarse::epoch` when the worker last left a park.
     active_since: AtomicU64,
     /// True from leaving a park to entering the next one (the watchdog sleeps while every
     /// worker is parked).
@@ -67,7 +67,7 @@ fn bump(counter: &AtomicU64) {
 }
 
 fn nanos_since_epoch(now: Instant) -> u64 {
-    now.saturating_duration_since(meta::epoch()).as_nanos() as u64
+    now.saturating_duration_since(coarse::epoch()).as_nanos() as u64
 }
 
 impl WorkerStats {
@@ -109,7 +109,7 @@ impl WorkerStats {
     fn leave_park(&self, watch: Option<&Arc<stall::Shared>>) {
         let now = Instant::now();
         self.active_since.store(nanos_since_epoch(now), Ordering::Relaxed);
-        meta::refresh_coarse(now);
+        coarse::refresh_coarse(now);
         // SeqCst with the watchdog's store of its `sleeping` flag: either it sees this
         // worker active, or this sees it asleep and wakes it.
         self.active.store(true, Ordering::SeqCst);
@@ -126,7 +126,7 @@ impl WorkerStats {
             self.busy_ns.store(busy, Ordering::Relaxed);
         }
         self.active.store(false, Ordering::SeqCst);
-        meta::mark_coarse_stale();
+        coarse::mark_coarse_stale();
     }
 
     fn snapshot(&self, now: Instant, queue_depth: usize) -> WorkerMetrics {
@@ -155,7 +155,7 @@ impl Stats {
     }
 
     /// This thread drives worker `index` until the guard drops: it counts as active (out of
-    /// a park) and [`crate::task::id`] finds the running task through it.
+    /// a park) and `crest::task::id` finds the running task through it.
     pub(crate) fn enter(self: &Arc<Stats>, index: usize) -> EnterGuard {
         let worker = &self.workers[index];
         if self.watch.get().is_some() {

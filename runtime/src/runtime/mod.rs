@@ -4,13 +4,11 @@
 //! yourself to choose the scheduler and its settings ([`Builder`]), or to keep one
 //! runtime and enter it from many places ([`Handle`]).
 
-pub(crate) mod blocking;
 mod builder;
-pub(crate) mod context;
 mod dump;
 mod handle;
+pub(crate) mod join_set;
 pub(crate) mod metrics;
-pub(crate) mod park;
 pub(crate) mod scheduler;
 pub(crate) mod spawn;
 mod stall;
@@ -25,6 +23,7 @@ pub use metrics::{RuntimeMetrics, WorkerMetrics};
 pub use stall::StallReport;
 
 use crate::task::JoinHandle;
+use scheduler::context;
 
 /// A crest runtime: a scheduler with its I/O driver, timers and blocking pool.
 ///
@@ -67,7 +66,7 @@ impl Runtime {
     /// future instead, or move blocking code to `spawn_blocking`.
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        if crate::runtime::context::in_runtime() {
+        if context::in_runtime() {
             // Let enter_runtime produce the message.
             let _ = context::enter_runtime();
         }

@@ -1,9 +1,10 @@
-//! `crest::spawn` and `crest::task::spawn_local`.
+//! `crest::spawn`, `crest::task::spawn_local`, and `crest::task::id`: the task functions
+//! that need a runtime, so they live above the task layer.
 
 use std::future::Future;
 
-use super::{context, scheduler};
-use crate::task::JoinHandle;
+use super::scheduler::{self, context};
+use crate::task::{Id, JoinHandle};
 
 /// Spawns a task on the current runtime and returns a handle to its output.
 ///
@@ -64,4 +65,27 @@ where
     F::Output: 'static,
 {
     scheduler::current_thread::spawn_local(future)
+}
+
+/// The id of the task that is running on this thread.
+///
+/// ```
+/// crest::block_on(async {
+///     let handle = crest::spawn(async { crest::task::id() });
+///     assert_eq!(handle.id(), handle.await.unwrap());
+/// });
+/// ```
+///
+/// # Panics
+/// Outside a task: in a `spawn_blocking` closure, in the future passed to `block_on`
+/// (which is not a task), or on a thread that runs no runtime. [`try_id`] returns `None`
+/// there.
+#[track_caller]
+pub fn id() -> Id {
+    try_id().expect("crest::task::id() called outside a task (block_on's own future is not a task)")
+}
+
+/// The id of the task that is running on this thread, or `None` outside a task.
+pub fn try_id() -> Option<Id> {
+    super::metrics::current_task_id()
 }

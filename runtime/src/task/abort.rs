@@ -10,7 +10,7 @@ use super::Task;
 /// Cancels a spawned task without owning its output.
 ///
 /// Made by [`JoinHandle::abort_handle`](crate::task::JoinHandle::abort_handle) and
-/// [`JoinSet::spawn`](crate::task::JoinSet::spawn). Unlike a `JoinHandle`, it is `Clone`
+/// `JoinSet::spawn`. Unlike a `JoinHandle`, it is `Clone`
 /// and `Sync`, and dropping it does nothing to the task.
 ///
 /// ```

@@ -45,7 +45,7 @@ pub(crate) struct Header {
     pub(crate) polls: AtomicU32,
     /// `Some` for `spawn_local` tasks: the one thread that may poll or drop the future.
     pub(crate) local_owner: Option<ThreadNum>,
-    /// When it was spawned, in coarse milliseconds (`meta.rs`).
+    /// When it was spawned, in coarse milliseconds (`driver/timer/coarse.rs`).
     pub(crate) spawned_ms: u32,
     pub(crate) id: Id,
     /// The user's line that spawned it.

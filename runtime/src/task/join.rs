@@ -52,7 +52,7 @@ impl<T> JoinHandle<T> {
         unsafe { self.ptr.as_ref() }
     }
 
-    /// The task's id (what [`crate::task::id`] returns inside it).
+    /// The task's id (what `crest::task::id` returns inside it).
     ///
     /// ```
     /// crest::block_on(async {

@@ -9,14 +9,12 @@
 //!
 //! Nothing here may read the clock or touch a shared cache line on every spawn: ids come
 //! from a per-thread block of 1024 ([`Id::next`]), the spawn time from a coarse clock that
-//! the schedulers refresh as they go ([`coarse_now_ms`]).
+//! the schedulers refresh as they go (`driver/timer/coarse.rs`).
 
 use std::cell::Cell;
 use std::fmt;
 use std::num::{NonZeroU32, NonZeroU64};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 
 /// A task's id: unique among the tasks of the process for its whole life.
 ///
@@ -81,59 +79,6 @@ impl fmt::Debug for Id {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Id({})", self.0)
     }
-}
-
-/// The value of [`COARSE_MS`] that says "nobody refreshed me lately: read the clock".
-const STALE: u32 = u32::MAX;
-
-/// Milliseconds since [`epoch`], as of the last refresh, or [`STALE`].
-///
-/// Refreshed by the schedulers' threads when they leave a park and by every driver turn
-/// (which reads the clock for the timers anyway: a busy worker turns it every 61 polls),
-/// set to `STALE` when one of them parks; a spawn reads it instead of the clock. So a spawn
-/// time is about 61 polls (or the poll it is spawned from) old at most, and a spawn on an
-/// idle process reads the clock.
-static COARSE_MS: AtomicU32 = AtomicU32::new(STALE);
-
-/// The instant all spawn times count from.
-pub(crate) fn epoch() -> Instant {
-    static EPOCH: OnceLock<Instant> = OnceLock::new();
-    *EPOCH.get_or_init(Instant::now)
-}
-
-/// Milliseconds since [`epoch`] now, read from the clock (wraps after 49 days; never
-/// [`STALE`]).
-pub(crate) fn now_ms() -> u32 {
-    let ms = epoch().elapsed().as_millis() as u32;
-    if ms == STALE {
-        0
-    } else {
-        ms
-    }
-}
-
-/// Milliseconds since [`epoch`], from the coarse clock when it is fresh.
-pub(crate) fn coarse_now_ms() -> u32 {
-    match COARSE_MS.load(Ordering::Relaxed) {
-        STALE => now_ms(),
-        ms => ms,
-    }
-}
-
-/// Sets the coarse clock to `now` (a scheduler thread read the clock anyway).
-pub(crate) fn refresh_coarse(now: Instant) {
-    let ms = now.saturating_duration_since(epoch()).as_millis() as u32;
-    COARSE_MS.store(if ms == STALE { 0 } else { ms }, Ordering::Relaxed);
-}
-
-/// A scheduler thread is about to sleep: the coarse clock will not be refreshed by it.
-pub(crate) fn mark_coarse_stale() {
-    COARSE_MS.store(STALE, Ordering::Relaxed);
-}
-
-/// How long ago `spawned_ms` (a value of [`coarse_now_ms`]) was, modulo 49 days.
-pub(crate) fn age(spawned_ms: u32) -> Duration {
-    Duration::from_millis(u64::from(now_ms().wrapping_sub(spawned_ms)))
 }
 
 /// A small number naming a thread, cheaper to compare than a `ThreadId` (which takes an

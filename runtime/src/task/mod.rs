@@ -1,12 +1,10 @@
-//! Tasks: spawning futures and waiting for their output.
+//! The task layer: what a task is and how it is driven, for every scheduler.
 //!
-//! [`spawn`] runs a `Send` future on the current runtime,
-//! [`spawn_local`] a `!Send` one on the current thread, and [`spawn_blocking`] a blocking
-//! closure on the blocking pool. Each returns a [`JoinHandle`]: await it for the output (or
-//! a [`JoinError`] if the task panicked or was aborted), or drop it to let the task run on
-//! detached. [`yield_now`] lets the other tasks run. A [`JoinSet`] owns a group of tasks
-//! and hands their outputs back in completion order; an [`AbortHandle`] cancels a task
-//! without owning its output.
+//! A [`JoinHandle`] waits for a task's output (or a [`JoinError`] if the task panicked or
+//! was aborted), an [`AbortHandle`] cancels a task without owning its output, [`Id`] names
+//! it, [`yield_now`] lets the other tasks run and [`LocalKey`] holds task-local values.
+//! What needs a runtime (`spawn`, `spawn_local`, `spawn_blocking`, `JoinSet`, `id`) lives
+//! one layer up, in `runtime/`; the facade's `crest::task` shows both halves as one module.
 //!
 //! ```
 //! crest::block_on(async {
@@ -34,7 +32,6 @@ mod alloc;
 mod error;
 pub(crate) mod header;
 mod join;
-mod join_set;
 mod list;
 pub(crate) mod meta;
 pub(crate) mod raw;
@@ -53,38 +50,11 @@ pub(crate) use alloc::trim as trim_cell_cache;
 pub use error::JoinError;
 use header::Header;
 pub use join::JoinHandle;
-pub use join_set::JoinSet;
 pub(crate) use list::OwnedTasks;
 pub use meta::Id;
 use meta::ThreadNum;
 pub use task_local::{AccessError, LocalKey, TaskLocalFuture};
 pub use yield_now::yield_now;
-
-pub use crate::runtime::blocking::spawn_blocking;
-pub use crate::runtime::spawn::{spawn, spawn_local};
-
-/// The id of the task that is running on this thread.
-///
-/// ```
-/// crest::block_on(async {
-///     let handle = crest::spawn(async { crest::task::id() });
-///     assert_eq!(handle.id(), handle.await.unwrap());
-/// });
-/// ```
-///
-/// # Panics
-/// Outside a task: in a `spawn_blocking` closure, in the future passed to `block_on`
-/// (which is not a task), or on a thread that runs no runtime. [`try_id`] returns `None`
-/// there.
-#[track_caller]
-pub fn id() -> Id {
-    try_id().expect("crest::task::id() called outside a task (block_on's own future is not a task)")
-}
-
-/// The id of the task that is running on this thread, or `None` outside a task.
-pub fn try_id() -> Option<Id> {
-    crate::runtime::metrics::current_task_id()
-}
 
 /// What a scheduler does for its tasks.
 pub(crate) trait Schedule: Send + Sync + Sized + 'static {

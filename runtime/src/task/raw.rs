@@ -65,7 +65,7 @@ where
             owned_slot: UnsafeCell::new(u32::MAX),
             polls: AtomicU32::new(0),
             local_owner,
-            spawned_ms: super::meta::coarse_now_ms(),
+            spawned_ms: crate::driver::timer::coarse::coarse_now_ms(),
             id: Id::next(),
             spawned_at: Location::caller(),
         },

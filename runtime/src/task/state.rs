@@ -22,11 +22,16 @@
 //! * Reference count: every `Task`, `Notified`, `JoinHandle` and `Waker` holds one.
 //!
 //! Every transition that needs to look before it writes is a compare-and-swap loop
-//! (`State::update`); the rest are one read-modify-write: `transition_to_complete` is a
+//! (`State::update`) over a [`Snapshot`], changed through its setters; the rest are one
+//! read-modify-write: `transition_to_complete` is a
 //! `fetch_xor` (only the runner, which holds `RUNNING`, may call it), the reference count
 //! moves by `fetch_add`/`fetch_sub`. The orderings are `AcqRel` (Acquire so the new owner of
 //! the future sees the previous owner's writes, Release so ours are published), except
 //! `ref_inc`, which is `Relaxed`: a new reference is made from one already held.
+//!
+//! Waking by value (`wake`, which gives up the waker's reference) and by reference
+//! (`wake_by_ref`, which keeps it) are two transitions with two result types: only the
+//! first can drop the last reference, so only its result has `Dealloc`.
 
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 
@@ -52,7 +57,9 @@ const INITIAL: usize = (3 * REF_ONE) | NOTIFIED | JOIN_INTEREST;
 
 pub(crate) struct State(AtomicUsize);
 
-/// A copy of the state word.
+/// A copy of the state word. The getters read it; the setters change the copy, which a
+/// transition then tries to store (`State::update`), so each transition reads as what it
+/// does: `s.set_notified(); s.ref_inc();`.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Snapshot(usize);
 
@@ -74,11 +81,49 @@ impl Snapshot {
     pub(crate) fn is_notified(self) -> bool {
         self.0 & NOTIFIED != 0
     }
+    fn is_cancelled(self) -> bool {
+        self.0 & CANCELLED != 0
+    }
+    /// Neither running nor complete: whoever takes `RUNNING` owns the future.
     fn is_idle(self) -> bool {
         self.0 & (RUNNING | COMPLETE) == 0
     }
     fn ref_count(self) -> usize {
         self.0 >> REF_SHIFT
+    }
+
+    fn set_running(&mut self) {
+        self.0 |= RUNNING;
+    }
+    fn unset_running(&mut self) {
+        self.0 &= !RUNNING;
+    }
+    fn set_notified(&mut self) {
+        self.0 |= NOTIFIED;
+    }
+    fn unset_notified(&mut self) {
+        self.0 &= !NOTIFIED;
+    }
+    fn set_cancelled(&mut self) {
+        self.0 |= CANCELLED;
+    }
+    fn unset_join_interested(&mut self) {
+        self.0 &= !JOIN_INTEREST;
+    }
+    fn set_join_waker(&mut self) {
+        self.0 |= JOIN_WAKER;
+    }
+    fn unset_join_waker(&mut self) {
+        self.0 &= !JOIN_WAKER;
+    }
+    /// One more reference (inside a CAS, made from one the caller holds).
+    fn ref_inc(&mut self) {
+        self.0 += REF_ONE;
+    }
+    /// One reference fewer: the caller's.
+    fn ref_dec(&mut self) {
+        debug_assert!(self.ref_count() > 0);
+        self.0 -= REF_ONE;
     }
 }
 
@@ -106,14 +151,25 @@ pub(crate) enum ToIdle {
     Cancelled,
 }
 
+/// What `Waker::wake` (which gives up the waker's reference) must do next.
 #[must_use]
-pub(crate) enum ToNotified {
-    /// Nothing to do (already queued, running, or complete).
+pub(crate) enum ToNotifiedByVal {
+    /// Nothing (already queued, or running and to be queued again by its runner); the
+    /// waker's reference was dropped and was not the last.
     DoNothing,
-    /// Queue the task (a reference for the `Notified` is held).
+    /// Queue the task: the waker's reference became the `Notified`'s.
     Submit,
-    /// The waker held the last reference: deallocate.
+    /// The task is complete or queued and the waker held the last reference: deallocate.
     Dealloc,
+}
+
+/// What `Waker::wake_by_ref` (which keeps the waker's reference) must do next.
+#[must_use]
+pub(crate) enum ToNotifiedByRef {
+    /// Nothing (already queued, running and to be queued again, or complete).
+    DoNothing,
+    /// Queue the task with the new reference made for the `Notified`.
+    Submit,
 }
 
 impl State {
@@ -125,12 +181,14 @@ impl State {
         Snapshot(self.0.load(Ordering::Acquire))
     }
 
-    fn update<R>(&self, mut f: impl FnMut(usize) -> (Option<usize>, R)) -> R {
+    /// The compare-and-swap loop: `f` looks at the current word and returns the word to
+    /// store (`None`: store nothing) and the result, retried until the store wins.
+    fn update<R>(&self, mut f: impl FnMut(Snapshot) -> (Option<Snapshot>, R)) -> R {
         let mut cur = self.0.load(Ordering::Acquire);
         loop {
-            let (next, ret) = f(cur);
+            let (next, ret) = f(Snapshot(cur));
             let Some(next) = next else { return ret };
-            match self.0.compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire) {
+            match self.0.compare_exchange_weak(cur, next.0, Ordering::AcqRel, Ordering::Acquire) {
                 Ok(_) => return ret,
                 Err(actual) => cur = actual,
             }
@@ -139,35 +197,36 @@ impl State {
 
     /// A `Notified` is about to be run: take the future.
     pub(crate) fn transition_to_running(&self) -> ToRunning {
-        self.update(|cur| {
-            debug_assert!(cur & NOTIFIED != 0 || !Snapshot(cur).is_idle());
-            if !Snapshot(cur).is_idle() {
+        self.update(|mut s| {
+            debug_assert!(s.is_notified() || !s.is_idle());
+            if !s.is_idle() {
                 // Cancelled in place by shutdown, or completed: just drop our reference.
-                let next = cur - REF_ONE;
-                let ret =
-                    if Snapshot(next).ref_count() == 0 { ToRunning::Dealloc } else { ToRunning::Failed };
-                return (Some(next), ret);
+                s.ref_dec();
+                let ret = if s.ref_count() == 0 { ToRunning::Dealloc } else { ToRunning::Failed };
+                return (Some(s), ret);
             }
-            let next = (cur & !NOTIFIED) | RUNNING;
-            let ret = if cur & CANCELLED != 0 { ToRunning::Cancelled } else { ToRunning::Success };
-            (Some(next), ret)
+            let ret = if s.is_cancelled() { ToRunning::Cancelled } else { ToRunning::Success };
+            s.unset_notified();
+            s.set_running();
+            (Some(s), ret)
         })
     }
 
     /// The future returned `Pending`.
     pub(crate) fn transition_to_idle(&self) -> ToIdle {
-        self.update(|cur| {
-            debug_assert!(cur & RUNNING != 0);
-            if cur & CANCELLED != 0 {
+        self.update(|mut s| {
+            debug_assert!(s.is_running());
+            if s.is_cancelled() {
                 return (None, ToIdle::Cancelled);
             }
-            let mut next = cur & !RUNNING;
-            if next & NOTIFIED != 0 {
-                return (Some(next), ToIdle::OkNotified);
+            s.unset_running();
+            if s.is_notified() {
+                // The runner's reference becomes the new `Notified`'s.
+                return (Some(s), ToIdle::OkNotified);
             }
-            next -= REF_ONE;
-            let ret = if Snapshot(next).ref_count() == 0 { ToIdle::OkDealloc } else { ToIdle::Ok };
-            (Some(next), ret)
+            s.ref_dec();
+            let ret = if s.ref_count() == 0 { ToIdle::OkDealloc } else { ToIdle::Ok };
+            (Some(s), ret)
         })
     }
 
@@ -178,93 +237,107 @@ impl State {
         Snapshot(prev ^ (RUNNING | COMPLETE))
     }
 
-    /// A waker is consumed by `wake`: its reference becomes the `Notified`'s, or is dropped.
-    pub(crate) fn transition_to_notified_by_val(&self) -> ToNotified {
-        self.update(|cur| {
-            if cur & RUNNING != 0 {
+    /// `wake`: the waker's reference becomes the `Notified`'s, or is dropped.
+    pub(crate) fn transition_to_notified_by_val(&self) -> ToNotifiedByVal {
+        self.update(|mut s| {
+            if s.is_running() {
                 // The runner will queue it again; it holds a reference, so ours is not last.
-                return (Some((cur | NOTIFIED) - REF_ONE), ToNotified::DoNothing);
+                s.set_notified();
+                s.ref_dec();
+                debug_assert!(s.ref_count() > 0);
+                return (Some(s), ToNotifiedByVal::DoNothing);
             }
-            if cur & (COMPLETE | NOTIFIED) != 0 {
-                let next = cur - REF_ONE;
+            if s.is_complete() || s.is_notified() {
+                s.ref_dec();
                 let ret =
-                    if Snapshot(next).ref_count() == 0 { ToNotified::Dealloc } else { ToNotified::DoNothing };
-                return (Some(next), ret);
+                    if s.ref_count() == 0 { ToNotifiedByVal::Dealloc } else { ToNotifiedByVal::DoNothing };
+                return (Some(s), ret);
             }
-            (Some(cur | NOTIFIED), ToNotified::Submit)
+            s.set_notified();
+            (Some(s), ToNotifiedByVal::Submit)
         })
     }
 
-    /// `wake_by_ref`: queue the task with a new reference if it is idle.
-    pub(crate) fn transition_to_notified_by_ref(&self) -> ToNotified {
-        self.update(|cur| {
-            if cur & (COMPLETE | NOTIFIED) != 0 {
-                return (None, ToNotified::DoNothing);
+    /// `wake_by_ref`: queue the task, with a new reference, if it is idle.
+    pub(crate) fn transition_to_notified_by_ref(&self) -> ToNotifiedByRef {
+        self.update(|mut s| {
+            if s.is_complete() || s.is_notified() {
+                return (None, ToNotifiedByRef::DoNothing);
             }
-            if cur & RUNNING != 0 {
-                return (Some(cur | NOTIFIED), ToNotified::DoNothing);
+            s.set_notified();
+            if s.is_running() {
+                // The runner queues it again when the poll returns.
+                return (Some(s), ToNotifiedByRef::DoNothing);
             }
-            (Some((cur | NOTIFIED) + REF_ONE), ToNotified::Submit)
+            s.ref_inc();
+            (Some(s), ToNotifiedByRef::Submit)
         })
     }
 
     /// `abort`: mark cancelled; queue the task (with a new reference) if it is idle, so
     /// its own scheduler drops the future on its own thread.
     pub(crate) fn transition_to_notified_and_cancel(&self) -> bool {
-        self.update(|cur| {
-            if cur & (CANCELLED | COMPLETE) != 0 {
+        self.update(|mut s| {
+            if s.is_cancelled() || s.is_complete() {
                 return (None, false);
             }
-            if cur & (RUNNING | NOTIFIED) != 0 {
-                return (Some(cur | CANCELLED | NOTIFIED), false);
+            let queue = !s.is_running() && !s.is_notified();
+            s.set_cancelled();
+            s.set_notified();
+            if queue {
+                s.ref_inc();
             }
-            (Some((cur | CANCELLED | NOTIFIED) + REF_ONE), true)
+            (Some(s), queue)
         })
     }
 
     /// Runtime shutdown: take the future to drop it in place if it is idle; otherwise
     /// mark it cancelled for whoever runs it. Returns true when we took it.
     pub(crate) fn transition_to_shutdown(&self) -> bool {
-        self.update(|cur| {
-            if Snapshot(cur).is_idle() {
-                (Some(cur | RUNNING | CANCELLED), true)
-            } else {
-                (Some(cur | CANCELLED), false)
+        self.update(|mut s| {
+            let take = s.is_idle();
+            if take {
+                s.set_running();
             }
+            s.set_cancelled();
+            (Some(s), take)
         })
     }
 
     /// The `JoinHandle` is dropped. `Err` when the task is complete: the handle must then
     /// drop the output, which nobody else will touch.
     pub(crate) fn unset_join_interested(&self) -> Result<(), Snapshot> {
-        self.update(|cur| {
-            debug_assert!(cur & JOIN_INTEREST != 0);
-            if cur & COMPLETE != 0 {
-                return (None, Err(Snapshot(cur)));
+        self.update(|mut s| {
+            debug_assert!(s.is_join_interested());
+            if s.is_complete() {
+                return (None, Err(s));
             }
-            (Some(cur & !JOIN_INTEREST), Ok(()))
+            s.unset_join_interested();
+            (Some(s), Ok(()))
         })
     }
 
     /// The handle wrote the waker slot; hand it to the runtime. `Err` when complete.
     pub(crate) fn set_join_waker(&self) -> Result<(), Snapshot> {
-        self.update(|cur| {
-            debug_assert!(cur & JOIN_INTEREST != 0 && cur & JOIN_WAKER == 0);
-            if cur & COMPLETE != 0 {
-                return (None, Err(Snapshot(cur)));
+        self.update(|mut s| {
+            debug_assert!(s.is_join_interested() && !s.is_join_waker_set());
+            if s.is_complete() {
+                return (None, Err(s));
             }
-            (Some(cur | JOIN_WAKER), Ok(()))
+            s.set_join_waker();
+            (Some(s), Ok(()))
         })
     }
 
     /// Take the waker slot back to replace the waker. `Err` when complete.
     pub(crate) fn unset_join_waker(&self) -> Result<(), Snapshot> {
-        self.update(|cur| {
-            debug_assert!(cur & JOIN_INTEREST != 0 && cur & JOIN_WAKER != 0);
-            if cur & COMPLETE != 0 {
-                return (None, Err(Snapshot(cur)));
+        self.update(|mut s| {
+            debug_assert!(s.is_join_interested() && s.is_join_waker_set());
+            if s.is_complete() {
+                return (None, Err(s));
             }
-            (Some(cur & !JOIN_WAKER), Ok(()))
+            s.unset_join_waker();
+            (Some(s), Ok(()))
         })
     }
 
@@ -309,8 +382,8 @@ mod tests {
         assert!(matches!(s.transition_to_running(), ToRunning::Success));
         s.ref_inc(); // a waker clone
         s.ref_inc(); // another
-        assert!(matches!(s.transition_to_notified_by_val(), ToNotified::DoNothing));
-        assert!(matches!(s.transition_to_notified_by_val(), ToNotified::DoNothing));
+        assert!(matches!(s.transition_to_notified_by_val(), ToNotifiedByVal::DoNothing));
+        assert!(matches!(s.transition_to_notified_by_val(), ToNotifiedByVal::DoNothing));
         assert!(matches!(s.transition_to_idle(), ToIdle::OkNotified));
         assert_eq!(refs(&s), 3);
     }
@@ -321,8 +394,8 @@ mod tests {
         assert!(matches!(s.transition_to_running(), ToRunning::Success));
         assert!(matches!(s.transition_to_idle(), ToIdle::Ok));
         assert_eq!(refs(&s), 2);
-        assert!(matches!(s.transition_to_notified_by_ref(), ToNotified::Submit));
-        assert!(matches!(s.transition_to_notified_by_ref(), ToNotified::DoNothing));
+        assert!(matches!(s.transition_to_notified_by_ref(), ToNotifiedByRef::Submit));
+        assert!(matches!(s.transition_to_notified_by_ref(), ToNotifiedByRef::DoNothing));
         assert_eq!(refs(&s), 3);
     }
 
@@ -332,7 +405,7 @@ mod tests {
         assert!(matches!(s.transition_to_running(), ToRunning::Success));
         let snap = s.transition_to_complete();
         assert!(snap.is_complete() && snap.is_join_interested());
-        assert!(matches!(s.transition_to_notified_by_ref(), ToNotified::DoNothing));
+        assert!(matches!(s.transition_to_notified_by_ref(), ToNotifiedByRef::DoNothing));
         assert!(!s.transition_to_notified_and_cancel());
     }
 

@@ -5,7 +5,7 @@ use std::ptr::NonNull;
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
 use super::header::Header;
-use super::state::ToNotified;
+use super::state::{ToNotifiedByRef, ToNotifiedByVal};
 
 static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, drop_waker);
 
@@ -44,11 +44,11 @@ unsafe fn wake(data: *const ()) {
     // SAFETY: `data` is non-null (it came from a NonNull).
     let ptr = unsafe { NonNull::new_unchecked(data as *mut Header) };
     match h.state.transition_to_notified_by_val() {
-        ToNotified::DoNothing => {}
+        ToNotifiedByVal::DoNothing => {}
         // SAFETY: our reference becomes the Notified's, which `schedule` takes.
-        ToNotified::Submit => unsafe { (h.vtable.schedule)(ptr) },
+        ToNotifiedByVal::Submit => unsafe { (h.vtable.schedule)(ptr) },
         // SAFETY: ours was the last reference.
-        ToNotified::Dealloc => unsafe { (h.vtable.dealloc)(ptr) },
+        ToNotifiedByVal::Dealloc => unsafe { (h.vtable.dealloc)(ptr) },
     }
 }
 
@@ -56,12 +56,12 @@ unsafe fn wake_by_ref(data: *const ()) {
     // SAFETY: `data` comes from a live waker of ours, which keeps its reference.
     let h = unsafe { header(data) };
     match h.state.transition_to_notified_by_ref() {
-        ToNotified::Submit => {
+        ToNotifiedByRef::Submit => {
             // SAFETY: the transition added a reference for the Notified, which `schedule`
             // takes; `data` is non-null.
             unsafe { (h.vtable.schedule)(NonNull::new_unchecked(data as *mut Header)) }
         }
-        ToNotified::DoNothing | ToNotified::Dealloc => {}
+        ToNotifiedByRef::DoNothing => {}
     }
 }
 

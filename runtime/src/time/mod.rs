@@ -50,7 +50,7 @@ pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
 /// Outside a crest runtime.
 #[doc(hidden)]
 pub fn debug_pending_timers() -> usize {
-    crate::runtime::context::current_driver().timers.len()
+    crate::runtime::scheduler::context::current_driver().timers.len()
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use pin_project_lite::pin_project;
 
 use crate::driver;
 use crate::driver::timer::{Entry, Registered};
-use crate::runtime::context;
+use crate::runtime::scheduler::context;
 
 /// Waits until `duration` has elapsed.
 ///

@@ -5,8 +5,8 @@
 
 use std::time::{Duration, Instant};
 
-use crate::runtime::context;
 use crate::runtime::scheduler;
+use crate::runtime::scheduler::context;
 
 /// The runtime's clock: `Instant::now()`, unless the clock is paused (or was moved ahead by
 /// [`advance`]). Outside a runtime, `Instant::now()`.

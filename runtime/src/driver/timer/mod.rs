@@ -12,6 +12,7 @@
 //! this module only through the driver's handle.
 
 mod clock;
+pub(crate) mod coarse;
 mod entry;
 mod timers;
 mod wheel;

@@ -22,15 +22,13 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread::ThreadId;
 use std::time::Duration;
 
-use crossbeam_queue::SegQueue;
-
-use super::super::blocking;
-use super::super::context;
-use super::super::park::ParkState;
+use super::inject::Inject;
+use super::park::{Parker, Woken};
 use super::Handle as SchedulerHandle;
+use super::{blocking, context};
 use crate::driver::{self, Driver};
+use crate::runtime::metrics::RuntimeMetrics;
 use crate::runtime::metrics::Stats;
-use crate::runtime::RuntimeMetrics;
 use crate::task::{self, JoinHandle, Notified, OwnedTasks, Schedule, Task};
 
 /// Scheduler settings.
@@ -44,9 +42,9 @@ pub(crate) struct Config {
 
 /// The shared part of the scheduler.
 pub(crate) struct Handle {
-    inject: SegQueue<Notified>,
+    inject: Inject,
     owned: OwnedTasks,
-    park: ParkState,
+    park: Parker,
     is_shutdown: AtomicBool,
     /// The core, while no thread drives the scheduler.
     core: Mutex<Option<Box<Core>>>,
@@ -78,10 +76,6 @@ pub(crate) struct Core {
     /// Tasks run from the LIFO slot in a row.
     lifo_polls: u32,
 }
-
-/// Polls of the LIFO slot in a row before its task goes to the back of the queue: two
-/// tasks that wake each other forever must not starve the rest.
-const MAX_LIFO_POLLS: u32 = 3;
 
 /// The part of the scheduler that wakers on the driving thread push to. Only the thread
 /// that holds the core touches it, and only through `&Local`: each access is one short
@@ -123,9 +117,9 @@ impl Handle {
     pub(crate) fn new(driver: Driver, blocking: blocking::Spawner, config: Config) -> Arc<Handle> {
         let driver_handle = driver.handle().clone();
         let handle = Arc::new(Handle {
-            inject: SegQueue::new(),
+            inject: Inject::new(),
             owned: OwnedTasks::new(),
-            park: ParkState::new(),
+            park: Parker::new(),
             is_shutdown: AtomicBool::new(false),
             core: Mutex::new(None),
             core_returned: Condvar::new(),
@@ -199,7 +193,7 @@ impl Handle {
         let _runtime = context::enter_runtime();
         let _current = context::set_current(handle);
         let mut future = pin!(future);
-        let waiter = Arc::new(Waiter { woken: AtomicBool::new(true), handle: me.clone() });
+        let waiter = Arc::new(BlockOnWaker { woken: AtomicBool::new(true), handle: me.clone() });
         let waker = Waker::from(waiter.clone());
         let mut cx = Context::from_waker(&waker);
         if let Some(core) = me.take_core() {
@@ -276,15 +270,9 @@ impl Handle {
     }
 
     fn schedule_remote(&self, task: Notified) {
-        self.inject.push(task);
-        if self.is_shutdown.load(Ordering::Acquire) {
-            // Shut down: nobody will run it. Drop it rather than keep a reference cycle.
-            while let Some(task) = self.inject.pop() {
-                drop(task);
-            }
-            return;
+        if self.inject.push_remote(task, &self.is_shutdown) {
+            self.park.unpark(&self.driver);
         }
-        self.park.unpark(&self.driver);
     }
 }
 
@@ -328,13 +316,14 @@ impl Schedule for Arc<Handle> {
     }
 }
 
-/// The waker of the future passed to `block_on`.
-struct Waiter {
+/// The waker of the future passed to `block_on` on the thread that drives the scheduler (or
+/// waits for its core): it unparks the scheduler.
+struct BlockOnWaker {
     woken: AtomicBool,
     handle: Arc<Handle>,
 }
 
-impl Wake for Waiter {
+impl Wake for BlockOnWaker {
     fn wake(self: Arc<Self>) {
         self.wake_by_ref();
     }
@@ -402,10 +391,10 @@ impl<'a> CoreGuard<'a> {
             }
         }
         if let Some(task) = local.lifo.take() {
-            // Past the cap, the task goes behind the queued ones, unless there are none: then
-            // there is nothing for it to starve (the injection queue, I/O and the `block_on`
-            // future have their own turns in the run loop).
-            if core.lifo_polls < MAX_LIFO_POLLS || local.run_queue.borrow().is_empty() {
+            // Past the cap, the task goes behind the queued ones, unless there are none (the
+            // `block_on` future, like the injection queue and I/O, has its own turn in the
+            // run loop).
+            if super::lifo_may_run(core.lifo_polls, || local.run_queue.borrow().is_empty()) {
                 core.lifo_polls = core.lifo_polls.saturating_add(1);
                 return Some(task);
             }
@@ -436,7 +425,7 @@ impl<'a> CoreGuard<'a> {
         match timeout {
             None => {
                 let _parked = handle.stats.park(0);
-                handle.park.park(driver, None)
+                handle.park.park_driver(driver, None) == Woken::Driver
             }
             Some(t) => {
                 let _ = driver.turn(Some(t));
@@ -447,7 +436,7 @@ impl<'a> CoreGuard<'a> {
 
     fn run<F: Future>(mut self, mut future: std::pin::Pin<&mut F>) -> F::Output {
         let handle = self.handle.clone();
-        let waiter = Arc::new(Waiter { woken: AtomicBool::new(true), handle: handle.clone() });
+        let waiter = Arc::new(BlockOnWaker { woken: AtomicBool::new(true), handle: handle.clone() });
         let waker = Waker::from(waiter.clone());
         let mut cx = Context::from_waker(&waker);
         let interval = handle.config.event_interval;

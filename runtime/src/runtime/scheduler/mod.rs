@@ -1,7 +1,11 @@
 //! The schedulers, behind one cloneable handle.
 
+pub(crate) mod blocking;
+pub(crate) mod context;
 pub(crate) mod current_thread;
+pub(crate) mod inject;
 pub(crate) mod multi_thread;
+pub(crate) mod park;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -9,11 +13,27 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::sync::Weak;
 
-use super::blocking;
+use super::dump::TaskDump;
+use super::metrics::RuntimeMetrics;
 use super::metrics::Stats;
-use super::{stall, RuntimeMetrics, TaskDump};
+use super::stall;
 use crate::driver;
 use crate::task::{JoinHandle, OwnedTasks};
+
+/// Polls of the LIFO slot in a row before its task must let the queued ones go first: two
+/// tasks that wake each other forever must not starve the rest. Both flavors keep a LIFO
+/// slot (the task a running task woke runs next, while its data is hot in the cache) and
+/// follow [`lifo_may_run`].
+pub(crate) const MAX_LIFO_POLLS: u32 = 3;
+
+/// The LIFO rule of both flavors: the task in the slot runs next while fewer than
+/// [`MAX_LIFO_POLLS`] ran from the slot in a row, or when no task waits in the thread's
+/// queue for it to starve (the injection queue and I/O have their own turns).
+/// (`queue_is_empty` is asked only past the cap.)
+#[inline]
+pub(crate) fn lifo_may_run(polls_in_a_row: u32, queue_is_empty: impl FnOnce() -> bool) -> bool {
+    polls_in_a_row < MAX_LIFO_POLLS || queue_is_empty()
+}
 
 /// What the stall watchdog keeps of the scheduler: not an owning handle, or the runtime
 /// would keep itself alive.
@@ -71,7 +91,7 @@ impl Handle {
         self.stats().stop_watchdog();
         // Task destructors (and the blocking pool's unstarted closures) run here: in the
         // runtime's context, as their polls did.
-        let _entered = super::context::enter_for_shutdown();
+        let _entered = context::enter_for_shutdown();
         match self {
             Handle::CurrentThread(h) => current_thread::Handle::shutdown(h, self),
             Handle::MultiThread(h) => multi_thread::Handle::shutdown(h, self),

@@ -4,33 +4,48 @@
 //!
 //! # What runs for real, and what is a stand-in
 //! `Parker`, `Idle`, `LocalQueue`, `Inject`, the tasks (`task/`) and the driver lock run
-//! unchanged.
-//! The worker loop (`worker.rs`) cannot run under loom as it is: its `Handle` owns a real
-//! epoll `Driver` and is reached through a `std` thread-local. [`Pool`] therefore replays
-//! its calls into `Idle` and `Parker` in the same order, step by step (each step names the
-//! `worker.rs` function it mirrors); keep the two in step when either changes. Left out:
-//! the LIFO slot (private to one worker, so it takes no part in a race) and `maintenance`
-//! (the fake driver delivers no I/O for it to queue).
+//! unchanged. So does the worker's search-and-park protocol, `worker.rs`'s [`Searcher`]:
+//! taking from its own queue and its share of the injection queue (`next_queued`,
+//! `pop_inject`), stealing (`steal_work`), the last searcher's re-check before it parks
+//! (`has_work_anywhere`), the park loop with its searching and parked transitions (`park`),
+//! leaving the searching state to run a task (`found_work`), and the local push with its
+//! overflow (`push_local`). It is generic over `worker::Shared`, which [`Pool`] implements
+//! for the fake driver in place of `mod.rs`'s `Handle`. The victim order is not random
+//! here: each worker's `Searcher` is seeded with 0, xorshift's fixed point, so every steal
+//! starts at worker 0 and the models stay deterministic.
+//!
+//! Stand-ins, each a few lines of `mod.rs` or `worker.rs` that `Handle` cannot lend the
+//! models, since it owns a real epoll `Driver`: `Pool`'s `notify_parked`, `kick_sleepers`,
+//! `shutdown` and park call (each names the one it copies); [`run_worker`], `Worker::run`'s
+//! loop less the LIFO slot (private to one worker, so it takes no part in a race), the
+//! periodic look at the injection queue and `maintenance` (the fake driver delivers no I/O
+//! for it to queue), and the metrics; and `PoolSched`, `worker::schedule`'s and
+//! `Handle::schedule_remote`'s choice of queue, made through a loom thread-local rather
+//! than the worker's `std` one.
 //!
 //! loom cannot see inside crossbeam's queues: their `std` atomics run as one indivisible
 //! step between two of loom's, so each push or pop is atomic and sequentially consistent
 //! (as a lock-prefixed CAS makes them on x86), but loom sees no happens-before edge from a
 //! push to the pop that takes the task, and would report the task's state word, made by
-//! one thread and read by another, as a data race. [`Pool::with_queues`] brackets every queue
-//! operation with an `AcqRel` read-modify-write of one loom atomic to give loom that edge.
+//! one thread and read by another, as a data race. `Pool`'s `Shared::with_queues` brackets
+//! every queue operation with an `AcqRel` read-modify-write of one loom atomic to give
+//! loom that edge (in the real scheduler it is an empty, inlined call).
 //!
 //! loom's `Condvar::wait_timeout` never times out, so a worker parked on the condition
 //! variable comes back only when it is unparked: the models prove that no wakeup of a
 //! worker depends on `RECHECK`, which is there only to take over an unattended driver.
+//! `Searcher::park` never sees `Woken::Recheck` here; it can see `Woken::Kicked`.
 
 use std::future::poll_fn;
 use std::sync::Arc;
 use std::task::Poll;
+use std::time::Duration;
 
 use super::idle::Idle;
 use super::inject::Inject;
-use super::park::{DriverWatch, Parker};
+use super::park::{DriverWatch, Parker, Woken};
 use super::queue::{LocalQueue, CAPACITY};
+use super::worker::{push_local, Searcher, Shared};
 use crate::loom::sync::TryMutex;
 use crate::loom_tests::{model, FakeDriver, FakeEventFd};
 use crate::task::{self, Notified, Schedule, Task};
@@ -43,7 +58,7 @@ use ::loom::thread;
 fn park_until(parker: &Parker, driver: &TryMutex<FakeDriver>, work: &AtomicBool) {
     // Each model has one worker per driver, or (two_workers_share_the_driver) unparks each
     // worker itself: no kick is needed for a worker to come back, so a watch of its own is
-    // enough here. The Pool models share one, with the kicks (`Worker::park`).
+    // enough here. The Pool models share one, with the kicks (`Searcher::park`).
     let watch = DriverWatch::new();
     // Relaxed: the parker's own Acquire must make the work visible.
     while !work.load(Ordering::Relaxed) {
@@ -165,8 +180,8 @@ fn a_sleeper_never_sleeps_untimed_once_the_driver_is_left() {
     });
 }
 
-/// The scheduler's shared state, as far as the idle protocol sees it (`mod.rs`'s `Handle`
-/// with the fake driver).
+/// The scheduler's shared state, as far as the search-and-park protocol sees it (`mod.rs`'s
+/// `Handle` with the fake driver): the workers drive `worker.rs`'s [`Searcher`] over it.
 struct Pool {
     idle: Idle,
     parkers: Box<[Parker]>,
@@ -191,9 +206,9 @@ struct PoolSched(Arc<Pool>);
 
 impl Schedule for PoolSched {
     fn schedule(&self, task: Notified) {
-        let pool = &self.0;
+        let pool = &*self.0;
         match CURRENT_WORKER.with(|c| c.get()) {
-            Some(index) => pool.with_queues(|| pool.push_local(index, task)),
+            Some(index) => push_local(pool, index, task),
             None => pool.with_queues(|| pool.inject.push(task)),
         }
         pool.notify_parked();
@@ -201,6 +216,52 @@ impl Schedule for PoolSched {
 
     fn release(&self, _task: &Task) -> Option<Task> {
         None
+    }
+}
+
+impl Shared for Pool {
+    fn idle(&self) -> &Idle {
+        &self.idle
+    }
+
+    fn inject(&self) -> &Inject {
+        &self.inject
+    }
+
+    fn queue(&self, index: usize) -> &LocalQueue {
+        &self.queues[index]
+    }
+
+    fn num_workers(&self) -> usize {
+        self.queues.len()
+    }
+
+    fn is_shutdown(&self) -> bool {
+        self.is_shutdown.load(Ordering::Acquire)
+    }
+
+    /// `Handle::notify_parked`.
+    fn notify_parked(&self) {
+        if let Some(index) = self.idle.worker_to_notify() {
+            self.parkers[index].unpark(&self.eventfd);
+        }
+    }
+
+    /// `Handle`'s: the same parker call, over the fake driver.
+    fn park(&self, index: usize, recheck: Duration) -> Woken {
+        self.parkers[index].park_recheck(&self.driver, &self.watch, recheck, || self.kick_sleepers())
+    }
+
+    fn stole(&self, _index: usize) {}
+
+    /// Runs `f`, which only touches the crossbeam queues (and the injection queue), between
+    /// two `AcqRel` read-modify-writes of one atomic: a pop that takes a task then happens
+    /// after the push that queued it, as with the queue's own Release/Acquire.
+    fn with_queues<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.queue_edges.fetch_add(1, Ordering::AcqRel);
+        let r = f();
+        self.queue_edges.fetch_add(1, Ordering::AcqRel);
+        r
     }
 }
 
@@ -220,16 +281,6 @@ impl Pool {
         })
     }
 
-    /// Runs `f`, which only touches the crossbeam queues, between two `AcqRel`
-    /// read-modify-writes of one atomic: a pop that takes a task then happens after the
-    /// push that queued it, as with the queue's own Release/Acquire.
-    fn with_queues<R>(&self, f: impl FnOnce() -> R) -> R {
-        self.queue_edges.fetch_add(1, Ordering::AcqRel);
-        let r = f();
-        self.queue_edges.fetch_add(1, Ordering::AcqRel);
-        r
-    }
-
     /// Spawns a task whose every poll calls `f`.
     fn spawn(self: &Arc<Self>, mut f: impl FnMut(&Arc<Pool>) -> Poll<()> + Send + 'static) {
         let pool = self.clone();
@@ -239,25 +290,11 @@ impl Pool {
         PoolSched(self.clone()).schedule(notified);
     }
 
-    /// `Handle::notify_parked`.
     /// `Handle::kick_sleepers`.
     fn kick_sleepers(&self) {
         for parker in self.parkers.iter() {
             parker.kick();
         }
-    }
-
-    fn notify_parked(&self) {
-        if let Some(index) = self.idle.worker_to_notify() {
-            self.parkers[index].unpark(&self.eventfd);
-        }
-    }
-
-    /// `worker::push_local`.
-    fn push_local(&self, index: usize, task: Notified) {
-        let queue = &self.queues[index];
-        let Err(task) = queue.push(task) else { return };
-        self.inject.push_overflow(queue, CAPACITY / 2, task);
     }
 
     /// `Handle::shutdown`, as far as the workers see it.
@@ -275,7 +312,7 @@ impl Pool {
                 let pool = self.clone();
                 thread::spawn(move || {
                     CURRENT_WORKER.with(|c| c.set(Some(index)));
-                    Worker { pool, index, is_searching: false }.run();
+                    run_worker(&pool, index);
                 })
             })
             .collect();
@@ -289,107 +326,23 @@ impl Pool {
     }
 }
 
-/// `worker.rs`'s `Worker`, less the LIFO slot, the event interval and the random victim.
-struct Worker {
-    pool: Arc<Pool>,
-    index: usize,
-    is_searching: bool,
-}
-
-impl Worker {
-    /// `Worker::run`.
-    fn run(&mut self) {
-        while !self.pool.is_shutdown.load(Ordering::Acquire) {
-            if let Some(task) = self.next_task() {
-                self.run_task(task);
-                continue;
-            }
-            if let Some(task) = self.steal_work() {
-                self.run_task(task);
-                continue;
-            }
-            self.park();
+/// `Worker::run` less what only a real worker has (the LIFO slot, the periodic look at the
+/// injection queue and at I/O, the metrics): the same [`Searcher`] calls in the same order.
+/// Seed 0 keeps every steal's victims in index order (`Searcher::new`).
+fn run_worker(pool: &Pool, index: usize) {
+    let mut search = Searcher::new(index, 0);
+    while !pool.is_shutdown() {
+        if let Some(task) = search.next_queued(pool) {
+            search.found_work(pool);
+            task.run();
+            continue;
         }
-    }
-
-    /// `Worker::next_task`.
-    fn next_task(&self) -> Option<Notified> {
-        let pool = &self.pool;
-        pool.with_queues(|| pool.queues[self.index].pop().or_else(|| self.pop_inject()))
-    }
-
-    /// `Worker::pop_inject`.
-    fn pop_inject(&self) -> Option<Notified> {
-        let pool = &self.pool;
-        let share = pool.inject.share(pool.queues.len(), CAPACITY / 2);
-        pool.inject.pop_into(&pool.queues[self.index], share)
-    }
-
-    /// `Worker::run_task`.
-    fn run_task(&mut self, task: Notified) {
-        if self.is_searching {
-            self.is_searching = false;
-            if self.pool.idle.transition_worker_from_searching() {
-                self.pool.notify_parked();
-            }
+        if let Some(task) = search.steal_work(pool) {
+            search.found_work(pool);
+            task.run();
+            continue;
         }
-        task.run();
-    }
-
-    /// `Worker::steal_work` (victims in index order).
-    fn steal_work(&mut self) -> Option<Notified> {
-        let pool = self.pool.clone();
-        if !self.is_searching {
-            if !pool.idle.transition_worker_to_searching() {
-                return None;
-            }
-            self.is_searching = true;
-        }
-        let mine = &pool.queues[self.index];
-        pool.with_queues(|| {
-            for victim in (0..pool.queues.len()).filter(|v| *v != self.index) {
-                if let Some(task) = pool.queues[victim].steal_into(mine, |t| pool.inject.push(t)) {
-                    return Some(task);
-                }
-            }
-            self.pop_inject()
-        })
-    }
-
-    /// `Worker::has_work_anywhere`.
-    fn has_work_anywhere(&self) -> bool {
-        let pool = &self.pool;
-        pool.with_queues(|| !pool.inject.is_empty() || pool.queues.iter().any(|q| !q.is_empty()))
-    }
-
-    /// `Worker::park`.
-    fn park(&mut self) {
-        let pool = self.pool.clone();
-        let was_searching = std::mem::take(&mut self.is_searching);
-        if pool.idle.transition_worker_to_parked(self.index, was_searching) && self.has_work_anywhere() {
-            pool.notify_parked();
-        }
-        let queue = &pool.queues[self.index];
-        loop {
-            let _woken = pool.parkers[self.index].park(&pool.driver, &pool.watch, || pool.kick_sleepers());
-            if pool.is_shutdown.load(Ordering::Acquire) {
-                return;
-            }
-            if !pool.with_queues(|| queue.is_empty()) {
-                if !pool.idle.unpark_worker_by_id(self.index) {
-                    self.is_searching = true;
-                }
-                if pool.with_queues(|| queue.len()) > 1 {
-                    pool.notify_parked();
-                }
-                return;
-            }
-            if !pool.idle.is_parked(self.index) {
-                self.is_searching = true;
-                return;
-            }
-            // `Woken::Recheck` never happens under loom (no timeouts).
-        }
+        search.park(pool);
     }
 }
 
@@ -528,13 +481,12 @@ fn overflow_racing_a_batched_take_loses_and_duplicates_nothing() {
         let last = counting_task(&pool, &runs);
         let spawner = {
             let pool = pool.clone();
-            thread::spawn(move || pool.with_queues(|| pool.push_local(0, last)))
+            thread::spawn(move || push_local(&*pool, 0, last))
         };
         let taker = {
             let pool = pool.clone();
             thread::spawn(move || {
-                let worker = Worker { pool: pool.clone(), index: 1, is_searching: false };
-                if let Some(task) = worker.pop_inject() {
+                if let Some(task) = Searcher::new(1, 0).pop_inject(&*pool) {
                     task.run();
                 }
             })

@@ -6,13 +6,11 @@
 //! shared injection queue, which every worker checks every `global_queue_interval` tasks.
 //! A worker with nothing to do tries to steal half of a sibling's queue, then parks:
 //! in the driver if no other worker is waiting there, otherwise on its condition variable
-//! (`park.rs`). New work wakes one parked worker only if none is searching already
+//! (`scheduler/park.rs`). New work wakes one parked worker only if none is searching already
 //! (`idle.rs`).
 
 mod idle;
-mod inject;
-mod park;
-mod queue;
+pub(super) mod queue;
 mod worker;
 
 #[cfg(all(test, loom))]
@@ -24,12 +22,12 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
-use super::super::blocking;
-use super::super::context;
 use super::Handle as SchedulerHandle;
+use super::{blocking, context};
+use super::{inject, park};
 use crate::driver::{self, Driver};
+use crate::runtime::metrics::RuntimeMetrics;
 use crate::runtime::metrics::Stats;
-use crate::runtime::RuntimeMetrics;
 use crate::task::{self, JoinHandle, Notified, OwnedTasks, Schedule, Task};
 use idle::Idle;
 use inject::Inject;
@@ -61,7 +59,7 @@ pub(crate) struct Handle {
     /// The driver; whoever holds the lock may wait in it. A `TryMutex` (std's `Mutex`
     /// outside the loom models, see `crate::loom`) because `Parker::park_recheck` try-locks it.
     driver_lock: crate::loom::sync::TryMutex<Driver>,
-    /// Whether a worker waits in the driver (`park.rs`).
+    /// Whether a worker waits in the driver (`scheduler/park.rs`).
     watch: DriverWatch,
     is_shutdown: AtomicBool,
     workers: Mutex<Vec<std::thread::JoinHandle<()>>>,
@@ -155,7 +153,7 @@ impl Handle {
         let _runtime = context::enter_runtime();
         let _current = context::set_current(handle);
         let mut future = std::pin::pin!(future);
-        let parker = Arc::new(ThreadParker { notified: Mutex::new(true), condvar: Condvar::new() });
+        let parker = Arc::new(BlockOnWaker { notified: Mutex::new(true), condvar: Condvar::new() });
         let waker = Waker::from(parker.clone());
         let mut cx = Context::from_waker(&waker);
         loop {
@@ -204,7 +202,7 @@ impl Handle {
     }
 
     /// After a worker left the driver: wakes the workers that sleep without a timeout, so
-    /// that one of them takes the driver over should the leaver block (`park.rs`).
+    /// that one of them takes the driver over should the leaver block (`scheduler/park.rs`).
     fn kick_sleepers(&self) {
         for remote in self.remotes.iter() {
             remote.parker.kick();
@@ -219,15 +217,9 @@ impl Handle {
     }
 
     fn schedule_remote(&self, task: Notified) {
-        self.inject.push(task);
-        if self.is_shutdown.load(Ordering::Acquire) {
-            // Nobody will run it: drop it rather than keep a reference cycle alive.
-            while let Some(task) = self.inject.pop() {
-                drop(task);
-            }
-            return;
+        if self.inject.push_remote(task, &self.is_shutdown) {
+            self.notify_parked();
         }
-        self.notify_parked();
     }
 }
 
@@ -245,13 +237,14 @@ impl Schedule for Arc<Handle> {
     }
 }
 
-/// Parks a non-worker thread in `block_on`.
-struct ThreadParker {
+/// The waker of the future passed to `block_on` on a thread outside the workers: it parks
+/// that thread on a condition variable between polls.
+struct BlockOnWaker {
     notified: Mutex<bool>,
     condvar: Condvar,
 }
 
-impl Wake for ThreadParker {
+impl Wake for BlockOnWaker {
     fn wake(self: Arc<Self>) {
         self.wake_by_ref();
     }

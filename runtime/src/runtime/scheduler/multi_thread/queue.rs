@@ -10,37 +10,37 @@ use crate::task::Notified;
 
 /// Tasks a local queue holds before it overflows (a handful under loom, so that a model
 /// reaches the overflow paths with few tasks).
-pub(super) const CAPACITY: usize = if cfg!(loom) { 4 } else { 256 };
+pub(crate) const CAPACITY: usize = if cfg!(loom) { 4 } else { 256 };
 
-pub(super) struct LocalQueue {
+pub(crate) struct LocalQueue {
     ring: ArrayQueue<Notified>,
 }
 
 impl LocalQueue {
-    pub(super) fn new() -> LocalQueue {
+    pub(crate) fn new() -> LocalQueue {
         LocalQueue { ring: ArrayQueue::new(CAPACITY) }
     }
 
     /// Adds a task; gives it back when the queue is full.
-    pub(super) fn push(&self, task: Notified) -> Result<(), Notified> {
+    pub(crate) fn push(&self, task: Notified) -> Result<(), Notified> {
         self.ring.push(task)
     }
 
-    pub(super) fn pop(&self) -> Option<Notified> {
+    pub(crate) fn pop(&self) -> Option<Notified> {
         self.ring.pop()
     }
 
-    pub(super) fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.ring.len()
     }
 
-    pub(super) fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.ring.is_empty()
     }
 
     /// Moves about half of this queue's tasks into `dst` and returns one more to run now.
     /// A task that does not fit in `dst` goes to `overflow` (the injection queue).
-    pub(super) fn steal_into(
+    pub(crate) fn steal_into(
         &self,
         dst: &LocalQueue,
         mut overflow: impl FnMut(Notified),

@@ -1,18 +1,30 @@
 //! One worker thread: run, steal, park.
+//!
+//! Two parts. [`Searcher`] is the search-and-park protocol: a worker's own queue and the
+//! injection queue, stealing from a sibling, and going to sleep and waking up with the idle
+//! accounting (`idle.rs`) that makes sure queued work always has a worker coming for it. It
+//! is generic over [`Shared`], what it reaches of the scheduler's shared state: the real
+//! [`Handle`] here, and the loom models' `Pool` (`loom_tests.rs`), so the models run this
+//! very code over a fake driver. `Worker` adds what only a real thread has: the LIFO slot,
+//! the periodic look at the injection queue and at I/O, the metrics, and the thread-local
+//! through which `schedule` finds the worker it runs on.
+//!
+//! The generic code costs nothing: it is monomorphized for `Handle`, whose hooks are empty
+//! or one call, and inlined.
 
 use std::cell::Cell;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::park::Woken;
+use super::super::context;
+use super::super::{lifo_may_run, MAX_LIFO_POLLS};
+use super::idle::Idle;
+use super::inject::Inject;
+use super::park::{Woken, RECHECK, RECHECK_MAX};
+use super::queue::{LocalQueue, CAPACITY};
 use super::{Handle, SchedulerHandle};
-use crate::runtime::context;
 use crate::runtime::metrics::Stats;
 use crate::task::Notified;
-
-/// Polls of the LIFO slot in a row before its task goes to the back of the queue: two
-/// tasks that wake each other forever must not starve the rest.
-const MAX_LIFO_POLLS: u32 = 3;
 
 /// What `schedule` may reach of the worker running on this thread.
 struct WorkerCtx {
@@ -52,7 +64,7 @@ pub(super) fn schedule(handle: &Arc<Handle>, task: Notified, is_yield_or_spawn: 
     // SAFETY: as above.
     let ctx = unsafe { &*ctx };
     if ctx.in_driver.get() {
-        push_local(handle, ctx.index, task);
+        push_local(&**handle, ctx.index, task);
         return;
     }
     let task = match source {
@@ -62,29 +74,28 @@ pub(super) fn schedule(handle: &Arc<Handle>, task: Notified, is_yield_or_spawn: 
         },
         Source::Yield => task,
     };
-    push_local(handle, ctx.index, task);
+    push_local(&**handle, ctx.index, task);
     handle.notify_parked();
 }
 
 /// Pushes to a worker's own queue, overflowing half of it to the injection queue if full.
-fn push_local(handle: &Handle, index: usize, task: Notified) {
-    let queue = &handle.remotes[index].queue;
-    let Err(task) = queue.push(task) else { return };
-    handle.inject.push_overflow(queue, super::queue::CAPACITY / 2, task);
+pub(super) fn push_local<S: Shared>(shared: &S, index: usize, task: Notified) {
+    shared.with_queues(|| {
+        let queue = shared.queue(index);
+        let Err(task) = queue.push(task) else { return };
+        shared.inject().push_overflow(queue, CAPACITY / 2, task);
+    });
 }
 
 /// A worker's private state.
 struct Worker {
     handle: Arc<Handle>,
-    index: usize,
+    /// Its part in the search-and-park protocol (and its index).
+    search: Searcher,
     /// Tasks until the next non-blocking look at I/O (a countdown: no division per task).
     until_maintenance: u32,
     /// Tasks until the injection queue goes first again.
     until_global: u32,
-    is_searching: bool,
-    rand: u32,
-    /// How long a condvar park waits before it looks at the driver again (park.rs).
-    recheck: Duration,
     /// The workers' counters (one load closer to a poll than through `handle`).
     stats: Arc<Stats>,
 }
@@ -106,10 +117,7 @@ pub(super) fn run(handle: Arc<Handle>, scheduler: SchedulerHandle, index: usize)
         until_maintenance: handle.config.event_interval,
         until_global: handle.config.global_queue_interval,
         handle,
-        index,
-        is_searching: false,
-        rand: 0x9E37_79B9 ^ (index as u32 + 1),
-        recheck: super::park::RECHECK,
+        search: Searcher::new(index, 0x9E37_79B9 ^ (index as u32 + 1)),
         stats: stats_arc,
     };
     worker.run(&ctx);
@@ -127,9 +135,8 @@ pub(super) fn run(handle: Arc<Handle>, scheduler: SchedulerHandle, index: usize)
 
 impl Worker {
     fn run(&mut self, ctx: &WorkerCtx) {
-        use std::sync::atomic::Ordering;
         let config = self.handle.config.clone();
-        while !self.handle.is_shutdown.load(Ordering::Acquire) {
+        while !self.handle.is_shutdown() {
             self.until_maintenance = self.until_maintenance.saturating_sub(1);
             if self.until_maintenance == 0 {
                 self.until_maintenance = config.event_interval;
@@ -139,7 +146,7 @@ impl Worker {
                 self.run_task(ctx, task);
                 continue;
             }
-            if let Some(task) = self.steal_work() {
+            if let Some(task) = self.search.steal_work(&*self.handle) {
                 self.run_task(ctx, task);
                 continue;
             }
@@ -158,15 +165,16 @@ impl Worker {
             // after a park in the driver, let a sibling take the rest: otherwise, should
             // the next of them block this thread, the others wait for it, since a worker
             // parked on its condvar looks at no other worker's queue.
-            if self.handle.remotes[self.index].queue.len() > 1 {
+            if self.handle.remotes[self.search.index].queue.len() > 1 {
                 self.handle.notify_parked();
             }
         }
     }
 
+    /// The injection queue every `global_interval` tasks, then the LIFO slot, then
+    /// [`Searcher::next_queued`].
     fn next_task(&mut self, ctx: &WorkerCtx, global_interval: u32) -> Option<Notified> {
-        let handle = &self.handle;
-        let queue = &handle.remotes[self.index].queue;
+        let handle = &*self.handle;
         self.until_global -= 1;
         if self.until_global == 0 {
             self.until_global = global_interval;
@@ -174,40 +182,167 @@ impl Worker {
                 return Some(task);
             }
         }
-        ctx.lifo.take().or_else(|| queue.pop()).or_else(|| self.pop_inject())
+        ctx.lifo.take().or_else(|| self.search.next_queued(handle))
     }
 
     fn run_task(&mut self, ctx: &WorkerCtx, task: Notified) {
-        self.recheck = super::park::RECHECK;
-        if self.is_searching {
-            self.is_searching = false;
-            if self.handle.idle.transition_worker_from_searching() {
-                // We were the last searcher: someone must look for the rest of the work.
-                self.handle.notify_parked();
-            }
-        }
-        let stats = self.stats.worker(self.index);
+        let index = self.search.index;
+        self.search.found_work(&*self.handle);
+        let stats = self.stats.worker(index);
         stats.run(task);
         let mut lifo_polls = 0;
         while let Some(next) = ctx.lifo.take() {
+            let queue = &self.handle.remotes[index].queue;
+            if !lifo_may_run(lifo_polls, || queue.is_empty()) {
+                // Past the cap with tasks queued behind it: it goes behind them, where a
+                // sibling can steal it.
+                push_local(&*self.handle, index, next);
+                self.handle.notify_parked();
+                break;
+            }
             if lifo_polls >= MAX_LIFO_POLLS {
-                let queue = &self.handle.remotes[self.index].queue;
-                if queue.is_empty() {
-                    // Nothing queued here for it to starve: leave it in the slot, where
-                    // `next_task` takes it after the checks of the injection queue and I/O
-                    // that the main loop makes between two calls of this function. Waking
-                    // a sibling to steal it would only split a message exchange across two
-                    // cores.
-                    ctx.lifo.set(Some(next));
-                } else {
-                    push_local(&self.handle, self.index, next);
-                    self.handle.notify_parked();
-                }
+                // Past the cap, with nothing queued here for it to starve: it stays in the
+                // slot, where `next_task` takes it after the checks of the injection queue
+                // and I/O that the main loop makes between two calls of this function.
+                // Waking a sibling to steal it would only split a message exchange across
+                // two cores.
+                ctx.lifo.set(Some(next));
                 break;
             }
             lifo_polls += 1;
             self.until_maintenance = self.until_maintenance.saturating_sub(1);
             stats.run(next);
+        }
+    }
+
+    /// [`Searcher::park`], with what only a real worker does around it.
+    fn park(&mut self, ctx: &WorkerCtx) {
+        // About to sleep: give back the task cells a burst left cached here.
+        crate::task::trim_cell_cache();
+        let _parked = self.stats.park(self.search.index);
+        // Set across the whole of `Searcher::park`, not only its parks: between two of them
+        // this thread fires no wake (only the driver's turn inside a park does), so the flag
+        // is read nowhere else.
+        ctx.in_driver.set(true);
+        self.search.park(&*self.handle);
+        ctx.in_driver.set(false);
+    }
+}
+
+/// What the search-and-park protocol ([`Searcher`]) reaches of the scheduler's shared
+/// state. Implemented by the real [`Handle`] below and by the loom models' `Pool`
+/// (`loom_tests.rs`), which has a fake driver and needs [`Shared::with_queues`].
+pub(super) trait Shared {
+    /// Which workers are parked or searching.
+    fn idle(&self) -> &Idle;
+    /// The injection queue.
+    fn inject(&self) -> &Inject;
+    /// Worker `index`'s local run queue.
+    fn queue(&self, index: usize) -> &LocalQueue;
+    /// How many workers there are (they are numbered from 0).
+    fn num_workers(&self) -> usize;
+    /// Whether the scheduler is shut down: workers stop.
+    fn is_shutdown(&self) -> bool;
+    /// `Handle::notify_parked`: wakes a parked worker if new work needs one.
+    fn notify_parked(&self);
+    /// Parks worker `index` (`Parker::park_recheck` on the shared driver, kicking the
+    /// untimed sleepers after a wait in it).
+    fn park(&self, index: usize, recheck: Duration) -> Woken;
+    /// Worker `index` stole a task from a sibling (metrics).
+    fn stole(&self, index: usize);
+    /// Runs `f`, which calls into the local queues or the injection queue. The real
+    /// scheduler just calls it; the loom models bracket it with a loom atomic, since loom
+    /// cannot see the happens-before edges inside crossbeam's queues.
+    fn with_queues<R>(&self, f: impl FnOnce() -> R) -> R;
+}
+
+impl Shared for Handle {
+    #[inline]
+    fn idle(&self) -> &Idle {
+        &self.idle
+    }
+
+    #[inline]
+    fn inject(&self) -> &Inject {
+        &self.inject
+    }
+
+    #[inline]
+    fn queue(&self, index: usize) -> &LocalQueue {
+        &self.remotes[index].queue
+    }
+
+    #[inline]
+    fn num_workers(&self) -> usize {
+        self.remotes.len()
+    }
+
+    #[inline]
+    fn is_shutdown(&self) -> bool {
+        self.is_shutdown.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    #[inline]
+    fn notify_parked(&self) {
+        Handle::notify_parked(self);
+    }
+
+    #[inline]
+    fn park(&self, index: usize, recheck: Duration) -> Woken {
+        self.remotes[index]
+            .parker
+            .park_recheck(&self.driver_lock, &self.watch, recheck, || self.kick_sleepers())
+    }
+
+    #[inline]
+    fn stole(&self, index: usize) {
+        self.stats.workers[index].steal();
+    }
+
+    #[inline(always)]
+    fn with_queues<R>(&self, f: impl FnOnce() -> R) -> R {
+        f()
+    }
+}
+
+/// One worker's part in the search-and-park protocol: finding queued work, stealing it,
+/// and parking until there is some (module docs).
+pub(super) struct Searcher {
+    /// The worker's index.
+    index: usize,
+    /// Whether the worker counts as searching in `Idle`.
+    is_searching: bool,
+    /// xorshift32 state: where the next steal starts among the victims.
+    rand: u32,
+    /// How long a condvar park waits before it looks at the driver again (park.rs).
+    recheck: Duration,
+}
+
+impl Searcher {
+    /// Worker `index`'s part, its steals starting at victims drawn from `seed`. Seed 0 is
+    /// xorshift's fixed point: every steal then starts at worker 0, victims in index order.
+    pub(super) fn new(index: usize, seed: u32) -> Searcher {
+        Searcher { index, is_searching: false, rand: seed, recheck: RECHECK }
+    }
+
+    /// The next task from the worker's own queue, else from the injection queue (with its
+    /// share of the rest, [`Searcher::pop_inject`]).
+    #[inline]
+    pub(super) fn next_queued<S: Shared>(&self, shared: &S) -> Option<Notified> {
+        shared.with_queues(|| shared.queue(self.index).pop().or_else(|| self.pop_inject(shared)))
+    }
+
+    /// The worker found a task and is about to run it: it stops searching, and if it was the
+    /// last searcher, wakes another for the rest of the work.
+    #[inline]
+    pub(super) fn found_work<S: Shared>(&mut self, shared: &S) {
+        self.recheck = RECHECK;
+        if self.is_searching {
+            self.is_searching = false;
+            if shared.idle().transition_worker_from_searching() {
+                // We were the last searcher: someone must look for the rest of the work.
+                shared.notify_parked();
+            }
         }
     }
 
@@ -221,86 +356,87 @@ impl Worker {
         x
     }
 
-    fn steal_work(&mut self) -> Option<Notified> {
-        let handle = self.handle.clone();
+    /// Starts searching (unless half the workers already do) and steals half of the first
+    /// sibling's queue that has work, else takes from the injection queue.
+    pub(super) fn steal_work<S: Shared>(&mut self, shared: &S) -> Option<Notified> {
         if !self.is_searching {
-            if !handle.idle.transition_worker_to_searching() {
+            if !shared.idle().transition_worker_to_searching() {
                 return None;
             }
             self.is_searching = true;
         }
-        let n = handle.remotes.len();
+        let n = shared.num_workers();
         let start = self.next_rand() as usize % n;
-        let mine = &handle.remotes[self.index].queue;
-        for i in 0..n {
-            let victim = (start + i) % n;
-            if victim == self.index {
-                continue;
+        let mine = shared.queue(self.index);
+        shared.with_queues(|| {
+            for i in 0..n {
+                let victim = (start + i) % n;
+                if victim == self.index {
+                    continue;
+                }
+                if let Some(task) = shared.queue(victim).steal_into(mine, |t| shared.inject().push(t)) {
+                    shared.stole(self.index);
+                    return Some(task);
+                }
             }
-            if let Some(task) = handle.remotes[victim].queue.steal_into(mine, |t| handle.inject.push(t)) {
-                handle.stats.workers[self.index].steal();
-                return Some(task);
-            }
-        }
-        self.pop_inject()
+            self.pop_inject(shared)
+        })
     }
 
     /// A task from the injection queue, and this worker's share of the rest moved into its
     /// (empty) local queue.
-    fn pop_inject(&self) -> Option<Notified> {
-        let handle = &self.handle;
-        let share = handle.inject.share(handle.remotes.len(), super::queue::CAPACITY / 2);
-        handle.inject.pop_into(&handle.remotes[self.index].queue, share)
+    pub(super) fn pop_inject<S: Shared>(&self, shared: &S) -> Option<Notified> {
+        let inject = shared.inject();
+        let share = inject.share(shared.num_workers(), CAPACITY / 2);
+        inject.pop_into(shared.queue(self.index), share)
     }
 
-    fn has_work_anywhere(&self) -> bool {
-        !self.handle.inject.is_empty() || self.handle.remotes.iter().any(|r| !r.queue.is_empty())
+    fn has_work_anywhere<S: Shared>(&self, shared: &S) -> bool {
+        shared.with_queues(|| {
+            !shared.inject().is_empty() || (0..shared.num_workers()).any(|i| !shared.queue(i).is_empty())
+        })
     }
 
-    fn park(&mut self, ctx: &WorkerCtx) {
-        use std::sync::atomic::Ordering;
-        let handle = self.handle.clone();
-        // About to sleep: give back the task cells a burst left cached here.
-        crate::task::trim_cell_cache();
+    /// Goes on the sleepers list and parks until notified, until the driver queued work
+    /// here, or until the scheduler shuts down. Returns counting as searching if a notifier
+    /// counted it so.
+    pub(super) fn park<S: Shared>(&mut self, shared: &S) {
         let was_searching = std::mem::take(&mut self.is_searching);
-        if handle.idle.transition_worker_to_parked(self.index, was_searching) && self.has_work_anywhere() {
-            handle.notify_parked();
+        if shared.idle().transition_worker_to_parked(self.index, was_searching)
+            && self.has_work_anywhere(shared)
+        {
+            shared.notify_parked();
         }
-        let remote = &handle.remotes[self.index];
-        let _parked = handle.stats.park(self.index);
+        let queue = shared.queue(self.index);
         loop {
-            ctx.in_driver.set(true);
-            let woken = remote
-                .parker
-                .park_recheck(&handle.driver_lock, &handle.watch, self.recheck, || handle.kick_sleepers());
+            let woken = shared.park(self.index, self.recheck);
             self.recheck = match woken {
-                Woken::Recheck => (self.recheck * 2).min(super::park::RECHECK_MAX),
-                Woken::Notified | Woken::Driver | Woken::Kicked => super::park::RECHECK,
+                Woken::Recheck => (self.recheck * 2).min(RECHECK_MAX),
+                Woken::Notified | Woken::Driver | Woken::Kicked => RECHECK,
             };
-            ctx.in_driver.set(false);
-            if handle.is_shutdown.load(Ordering::Acquire) {
+            if shared.is_shutdown() {
                 return;
             }
-            if !remote.queue.is_empty() {
+            if !shared.with_queues(|| queue.is_empty()) {
                 // The driver woke tasks onto our queue: run them, and let a sibling help if
                 // there are several.
-                if !handle.idle.unpark_worker_by_id(self.index) {
+                if !shared.idle().unpark_worker_by_id(self.index) {
                     // A notifier counted us as searching already.
                     self.is_searching = true;
                 }
-                if remote.queue.len() > 1 {
-                    handle.notify_parked();
+                if shared.with_queues(|| queue.len()) > 1 {
+                    shared.notify_parked();
                 }
                 return;
             }
-            if !handle.idle.is_parked(self.index) {
+            if !shared.idle().is_parked(self.index) {
                 // Notified: we count as searching.
                 self.is_searching = true;
                 return;
             }
-            if matches!(woken, Woken::Recheck | Woken::Kicked) && !handle.inject.is_empty() {
+            if matches!(woken, Woken::Recheck | Woken::Kicked) && !shared.inject().is_empty() {
                 // Work nobody came for (should not happen): take it.
-                if handle.idle.unpark_worker_by_id(self.index) {
+                if shared.idle().unpark_worker_by_id(self.index) {
                     return;
                 }
             }

@@ -4,7 +4,7 @@
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
-use super::scheduler;
+use super as scheduler;
 use crate::driver;
 
 thread_local! {

@@ -1,11 +1,24 @@
-//! Parking a worker: in the driver if it is free, on a condition variable otherwise.
+//! Parking a scheduler thread, and waking it from anywhere: the one parker of both
+//! schedulers.
 //!
 //! ```text
-//! EMPTY --(driver free)--> PARKED_DRIVER --(epoll returns)--> EMPTY
-//! EMPTY --(driver held)--> PARKED_CONDVAR --(notified / re-check / kicked)--> EMPTY
+//! EMPTY --(waits in the driver)--> PARKED_DRIVER --(epoll returns)--> EMPTY
+//! EMPTY --(driver held elsewhere)--> PARKED_CONDVAR --(notified / re-check / kicked)--> EMPTY
 //! unpark: swap(NOTIFIED); PARKED_DRIVER -> write the eventfd; PARKED_CONDVAR -> notify
 //! ```
 //!
+//! A waker first publishes its work (queue push, flag), then calls [`Parker::unpark`]. The
+//! parker moves EMPTY -> PARKED_* with a CAS; if a wake got there first the CAS fails on
+//! NOTIFIED and the parker returns without sleeping. If the wake comes after, it sees the
+//! parked state and writes the eventfd (which ends the `epoll_wait`) or notifies the
+//! condition variable. Either way no wakeup is lost, and a wake that finds the thread busy
+//! costs one atomic swap and no syscall.
+//!
+//! The current-thread scheduler owns its driver outright and parks only in it
+//! ([`Parker::park_driver`]). A multi-thread worker parks in the driver if it is free, on
+//! its condition variable otherwise ([`Parker::park_recheck`]).
+//!
+//! # The multi-thread case: an unattended driver
 //! At most one worker waits in `epoll_wait` (the one holding the driver's lock). The driver
 //! is *attended* while it does, and *unattended* otherwise: its last holder may have left it
 //! to run a task that blocks the thread, and then a worker parked on the condition variable
@@ -29,11 +42,13 @@
 //! runtime the driver changes hands too often for anyone to sleep untimed, and a kick finds
 //! nobody to wake (one load per worker).
 
+use std::io;
+use std::sync::Arc;
 use std::time::Duration;
 
+use crate::driver::{self, Driver};
 use crate::loom::sync::atomic::{fence, AtomicU8, AtomicUsize, Ordering};
 use crate::loom::sync::{Condvar, Mutex, TryMutex};
-use crate::runtime::park::{Turn, Unpark};
 
 const EMPTY: usize = 0;
 const PARKED_CONDVAR: usize = 1;
@@ -48,11 +63,43 @@ const UNTIMED: u8 = 1;
 const KICKED: u8 = 2;
 
 /// How often a condvar-parked worker checks whether the driver needs a new holder.
-pub(super) const RECHECK: Duration = Duration::from_millis(10);
+pub(crate) const RECHECK: Duration = Duration::from_millis(10);
 /// The longest re-check period, reached after a while of idleness.
-pub(super) const RECHECK_MAX: Duration = Duration::from_millis(160);
+pub(crate) const RECHECK_MAX: Duration = Duration::from_millis(160);
 
-pub(super) struct Parker {
+/// What a parked thread waits in: the I/O driver, or a stand-in in the loom models
+/// (which cannot run `epoll_wait`).
+pub(crate) trait Turn {
+    /// Waits for I/O, a timer, `timeout` or an [`Unpark::unpark`], and dispatches what
+    /// arrived.
+    fn turn(&mut self, timeout: Option<Duration>) -> io::Result<usize>;
+}
+
+/// Ends a [`Turn::turn`] from any thread (or makes the next one return at once).
+pub(crate) trait Unpark {
+    fn unpark(&self);
+}
+
+impl Turn for Driver {
+    fn turn(&mut self, timeout: Option<Duration>) -> io::Result<usize> {
+        Driver::turn(self, timeout)
+    }
+}
+
+impl Unpark for driver::Handle {
+    fn unpark(&self) {
+        driver::Handle::unpark(self)
+    }
+}
+
+impl<T: Unpark + ?Sized> Unpark for Arc<T> {
+    fn unpark(&self) {
+        T::unpark(self)
+    }
+}
+
+/// One per scheduler thread: the current-thread scheduler's, and each worker's.
+pub(crate) struct Parker {
     state: AtomicUsize,
     lock: Mutex<()>,
     condvar: Condvar,
@@ -65,19 +112,19 @@ pub(super) struct Parker {
 /// Whether a worker waits in the driver: odd while one does, even otherwise. It counts up
 /// by one on every entry and every exit, so two equal odd readings mean that one holder
 /// stayed in the driver between them.
-pub(super) struct DriverWatch {
+pub(crate) struct DriverWatch {
     word: AtomicUsize,
 }
 
 impl DriverWatch {
-    pub(super) fn new() -> DriverWatch {
+    pub(crate) fn new() -> DriverWatch {
         DriverWatch { word: AtomicUsize::new(0) }
     }
 }
 
 /// Why `park` returned.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) enum Woken {
+pub(crate) enum Woken {
     /// Unparked by someone, or an unpark came before we slept.
     Notified,
     /// The driver returned (events, a timer, or the eventfd).
@@ -89,7 +136,7 @@ pub(super) enum Woken {
 }
 
 impl Parker {
-    pub(super) fn new() -> Parker {
+    pub(crate) fn new() -> Parker {
         Parker {
             state: AtomicUsize::new(EMPTY),
             lock: Mutex::new(()),
@@ -99,9 +146,32 @@ impl Parker {
         }
     }
 
-    /// Parks with the shortest re-check period.
+    /// Parks the thread that owns `driver` outright (the current-thread scheduler): waits in
+    /// it until an event, a timer, `timeout`, or an unpark. Returns [`Woken::Notified`]
+    /// without waiting (and without looking at I/O) when an unpark came first (the
+    /// scheduler looks at I/O often enough on its own: its event interval), otherwise
+    /// [`Woken::Driver`].
+    pub(crate) fn park_driver(&self, driver: &mut impl Turn, timeout: Option<Duration>) -> Woken {
+        // Acquire on every path: the work published before the unpark is visible to us.
+        if self.state.compare_exchange(NOTIFIED, EMPTY, Ordering::Acquire, Ordering::Relaxed).is_ok() {
+            return Woken::Notified;
+        }
+        if self.state.compare_exchange(EMPTY, PARKED_DRIVER, Ordering::AcqRel, Ordering::Acquire).is_err() {
+            self.state.swap(EMPTY, Ordering::Acquire);
+            return Woken::Notified;
+        }
+        // An error from epoll_wait other than EINTR means the epoll fd is broken; there is
+        // nobody to report it to, and retrying would spin, so the runtime carries on and
+        // the next park tries again.
+        let _ = driver.turn(timeout);
+        // Also when an unpark came during the wait: either way the driver was looked at.
+        self.state.swap(EMPTY, Ordering::Acquire);
+        Woken::Driver
+    }
+
+    /// Parks a multi-thread worker with the shortest re-check period.
     #[cfg_attr(not(all(test, loom)), allow(dead_code))]
-    pub(super) fn park(
+    pub(crate) fn park(
         &self,
         driver: &TryMutex<impl Turn>,
         watch: &DriverWatch,
@@ -110,10 +180,10 @@ impl Parker {
         self.park_recheck(driver, watch, RECHECK, left_driver)
     }
 
-    /// Parks; on the condition variable, wakes after `recheck` to look at the driver while
+    /// Parks a multi-thread worker; on the condition variable, wakes after `recheck` to look at the driver while
     /// it may be unattended (module docs). After a wait in the driver, calls `left_driver`
     /// (which kicks the siblings that sleep without a timeout) before returning.
-    pub(super) fn park_recheck(
+    pub(crate) fn park_recheck(
         &self,
         driver: &TryMutex<impl Turn>,
         watch: &DriverWatch,
@@ -198,7 +268,7 @@ impl Parker {
 
     /// Called by the driver's holder after it left the driver (and marked it unattended):
     /// wakes this worker if it sleeps without a timeout, so that it looks at the driver.
-    pub(super) fn kick(&self) {
+    pub(crate) fn kick(&self) {
         // Called after the holder's exit and fence (module docs).
         if self.untimed.load(Ordering::SeqCst) != UNTIMED {
             return;
@@ -210,7 +280,7 @@ impl Parker {
         }
     }
 
-    pub(super) fn unpark(&self, driver: &impl Unpark) {
+    pub(crate) fn unpark(&self, driver: &impl Unpark) {
         // AcqRel: Release publishes the caller's queue push to the parker.
         match self.state.swap(NOTIFIED, Ordering::AcqRel) {
             PARKED_DRIVER => driver.unpark(),
@@ -228,11 +298,11 @@ impl Parker {
 /// reaches inside: the watch word's entry and exit, and the parker's view of it.
 #[cfg(all(test, loom))]
 impl DriverWatch {
-    pub(super) fn enter(&self) {
+    pub(crate) fn enter(&self) {
         self.word.fetch_add(1, Ordering::SeqCst);
     }
 
-    pub(super) fn leave(&self) {
+    pub(crate) fn leave(&self) {
         self.word.fetch_add(1, Ordering::SeqCst);
     }
 }
@@ -240,13 +310,13 @@ impl DriverWatch {
 #[cfg(all(test, loom))]
 impl Parker {
     /// Makes the parker believe it has seen the watch at `word` already.
-    pub(super) fn set_seen(&self, word: usize) {
+    pub(crate) fn set_seen(&self, word: usize) {
         self.seen.store(word, Ordering::Relaxed);
     }
 
     /// Whether the parker sleeps (or is about to sleep) without a timeout, read under its
     /// lock so that the sleeper's own check-then-wait is never seen half done.
-    pub(super) fn sleeps_untimed(&self) -> bool {
+    pub(crate) fn sleeps_untimed(&self) -> bool {
         let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
         self.untimed.load(Ordering::SeqCst) == UNTIMED
     }

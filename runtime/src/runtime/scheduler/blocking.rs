@@ -12,7 +12,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use super::{context, scheduler};
+use super::{self as scheduler, context};
 use crate::task::{self, JoinHandle, Notified, Schedule, Task};
 
 /// Runs `f` on a thread of the runtime's blocking pool and returns a handle to its result.

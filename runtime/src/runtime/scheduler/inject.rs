@@ -1,5 +1,6 @@
-//! The injection queue: tasks spawned or woken from outside the workers, and the overflow
-//! of a full local queue.
+//! The injection queue of both schedulers: tasks spawned or woken from outside the thread
+//! (or threads) that run them, and, in the multi-thread flavor, the overflow of a worker's
+//! full local queue.
 //!
 //! A `VecDeque` under a mutex, with its length mirrored in an atomic so that the common
 //! "is there anything?" check takes no lock. A lock per operation would cost more than a
@@ -7,17 +8,21 @@
 //! local queue moves half of itself here under one lock, and a worker that finds its own
 //! queue empty takes one task to run and its share of the rest under one lock.
 //!
-//! Built on the `crate::loom` facade: the loom models in `loom_tests.rs` run it as it is.
+//! The two batch operations (`push_overflow`, `pop_into`) take a worker's local queue:
+//! only the multi-thread flavor has one, and only it calls them.
+//!
+//! Built on the `crate::loom` facade: the loom models in `multi_thread/loom_tests.rs` run
+//! it as it is.
 
 use std::collections::VecDeque;
 
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 use crate::loom::sync::{Mutex, MutexGuard};
 
-use super::queue::LocalQueue;
+use super::multi_thread::queue::LocalQueue;
 use crate::task::Notified;
 
-pub(super) struct Inject {
+pub(crate) struct Inject {
     queue: Mutex<VecDeque<Notified>>,
     /// `queue.len()`, written under the lock. SeqCst: the idle protocol's "push work, then
     /// look for searchers" needs this store ordered before its load of the idle state.
@@ -25,7 +30,7 @@ pub(super) struct Inject {
 }
 
 impl Inject {
-    pub(super) fn new() -> Inject {
+    pub(crate) fn new() -> Inject {
         Inject { queue: Mutex::new(VecDeque::new()), len: AtomicUsize::new(0) }
     }
 
@@ -34,22 +39,38 @@ impl Inject {
     }
 
     /// Tasks queued (metrics).
-    pub(super) fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.len.load(Ordering::Relaxed)
     }
 
-    pub(super) fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.len.load(Ordering::SeqCst) == 0
     }
 
-    pub(super) fn push(&self, task: Notified) {
+    /// `schedule_remote` of both flavors, up to the wake: queues `task`, unless the
+    /// scheduler is shut down (`is_shutdown`, set before shutdown's last drain of this
+    /// queue): then nobody will run it, and the queue is emptied so that no task keeps the
+    /// scheduler's handle alive through its scheduler field (a cycle). True when the
+    /// caller must wake a thread to run it.
+    pub(crate) fn push_remote(&self, task: Notified, is_shutdown: &std::sync::atomic::AtomicBool) -> bool {
+        self.push(task);
+        if is_shutdown.load(std::sync::atomic::Ordering::Acquire) {
+            while let Some(task) = self.pop() {
+                drop(task);
+            }
+            return false;
+        }
+        true
+    }
+
+    pub(crate) fn push(&self, task: Notified) {
         let mut queue = self.lock();
         queue.push_back(task);
         self.len.store(queue.len(), Ordering::SeqCst);
     }
 
     /// Moves up to `max` tasks from the front of `local` here, then `last`, under one lock.
-    pub(super) fn push_overflow(&self, local: &LocalQueue, max: usize, last: Notified) {
+    pub(crate) fn push_overflow(&self, local: &LocalQueue, max: usize, last: Notified) {
         let mut queue = self.lock();
         for _ in 0..max {
             match local.pop() {
@@ -61,7 +82,7 @@ impl Inject {
         self.len.store(queue.len(), Ordering::SeqCst);
     }
 
-    pub(super) fn pop(&self) -> Option<Notified> {
+    pub(crate) fn pop(&self) -> Option<Notified> {
         if self.is_empty() {
             return None;
         }
@@ -73,7 +94,7 @@ impl Inject {
 
     /// Takes one task to run now and moves up to `max` more into `local` (the caller's
     /// own, empty, queue), under one lock.
-    pub(super) fn pop_into(&self, local: &LocalQueue, max: usize) -> Option<Notified> {
+    pub(crate) fn pop_into(&self, local: &LocalQueue, max: usize) -> Option<Notified> {
         if self.is_empty() {
             return None;
         }
@@ -93,7 +114,7 @@ impl Inject {
     }
 
     /// How many tasks a worker takes at once: its share among `workers`, at most `cap`.
-    pub(super) fn share(&self, workers: usize, cap: usize) -> usize {
+    pub(crate) fn share(&self, workers: usize, cap: usize) -> usize {
         (self.len.load(Ordering::Relaxed) / workers.max(1)).min(cap)
     }
 }

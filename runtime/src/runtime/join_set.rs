@@ -5,7 +5,7 @@
 //! waker pushes the entry's slot onto the shared ready list and wakes whoever waits in
 //! `join_next`. `join_next` polls only the entries on that list, so waiting on a set of
 //! n tasks costs O(1) per completion, not O(n). A new entry starts on the list, so that
-//! its first poll registers its waker. Does not spawn by itself: it calls `crate::spawn`
+//! its first poll registers its waker. Does not spawn by itself: it calls `spawn`
 //! and `spawn_local`, and knows nothing of schedulers.
 
 use std::collections::VecDeque;
@@ -16,7 +16,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 
-use super::{AbortHandle, JoinError, JoinHandle};
+use super::scheduler::blocking::spawn_blocking;
+use super::spawn::{spawn, spawn_local};
+use crate::task::{AbortHandle, JoinError, JoinHandle};
 
 /// A set of spawned tasks, awaited in the order they finish.
 ///
@@ -132,13 +134,13 @@ impl<T> JoinSet<T> {
         F: Future<Output = T> + Send + 'static,
         T: Send + 'static,
     {
-        self.insert(crate::spawn(future))
+        self.insert(spawn(future))
     }
 
     /// Spawns a `!Send` future on the current thread and adds it to the set.
     ///
     /// # Panics
-    /// Where [`spawn_local`](crate::task::spawn_local) panics: outside `crest::block_on`
+    /// Where [`spawn_local`] panics: outside `crest::block_on`
     /// and current-thread runtimes.
     #[track_caller]
     pub fn spawn_local<F>(&mut self, future: F) -> AbortHandle
@@ -146,7 +148,7 @@ impl<T> JoinSet<T> {
         F: Future<Output = T> + 'static,
         T: 'static,
     {
-        self.insert(crate::task::spawn_local(future))
+        self.insert(spawn_local(future))
     }
 
     /// Runs `f` on the blocking pool and adds it to the set.
@@ -156,7 +158,7 @@ impl<T> JoinSet<T> {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        self.insert(crate::task::spawn_blocking(f))
+        self.insert(spawn_blocking(f))
     }
 
     fn insert(&mut self, handle: JoinHandle<T>) -> AbortHandle {
