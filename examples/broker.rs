@@ -137,6 +137,8 @@ async fn main() {
     // Refuse new connections, stop reading commands, let each writer drain and close.
     drop(listener);
     drop(stop);
+    // Those that ended since the last accept are gone already: count the rest.
+    connections.retain(|c| !c.is_finished());
     eprintln!("broker: stopping; {} connection(s) finishing", connections.len());
     let finished = crest::time::timeout(deadline, async {
         for connection in connections {

@@ -134,6 +134,8 @@ async fn main() {
     drop(listener);
     room.close();
     drop(stop);
+    // Those that ended since the last accept are gone already: count the rest.
+    connections.retain(|c| !c.is_finished());
     eprintln!("chat: stopping; {} connection(s) finishing", connections.len());
     let finished = crest::time::timeout(deadline, async {
         for connection in connections {

@@ -130,6 +130,8 @@ async fn main() {
     // Refuse new connections, tell the open ones to finish, give them until the deadline.
     drop(listener);
     drop(stop);
+    // Those that ended since the last accept are gone already: count the rest.
+    connections.retain(|c| !c.is_finished());
     eprintln!("http_hello: stopping; {} connection(s) finishing", connections.len());
     let finished = crest::time::timeout(deadline, async {
         for connection in connections {

@@ -140,6 +140,8 @@ async fn main() {
     // Refuse new connections, stop reading from clients, let the rest drain.
     drop(listener);
     drop(stop);
+    // Those that ended since the last accept are gone already: count the rest.
+    connections.retain(|c| !c.is_finished());
     eprintln!("proxy: stopping; {} connection(s) finishing", connections.len());
     let finished = crest::time::timeout(deadline, async {
         for connection in connections {
