@@ -5,7 +5,7 @@ pub mod net;
 
 use std::future::Future;
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Runs `f` on a fresh thread and fails the test if it has not returned within `limit`:
 /// a lost wakeup becomes a failure instead of a hang. A panic inside `f` is re-raised.
@@ -74,6 +74,59 @@ pub fn crest_threads() -> usize {
         .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
         .filter(|comm| comm.starts_with("crest-"))
         .count()
+}
+
+/// Runs test `test_name` of this test binary again in a child process with `child_env`
+/// set (the test then takes its child branch: for checks that change process-wide state
+/// such as the descriptor limit), fails if it fails or runs past [`LIMIT`], and returns its
+/// stdout.
+pub fn run_in_child(test_name: &str, child_env: &str) -> String {
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([test_name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(child_env, "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("re-execute the test binary");
+    let deadline = Instant::now() + LIMIT;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the child did not finish within {LIMIT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "child failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("1 passed"), "the child ran no test:\n{stdout}");
+    stdout
+}
+
+/// Lowers the soft RLIMIT_NOFILE to just above the highest open descriptor, then opens
+/// /dev/null until the kernel says EMFILE; returns the files that took the last slots.
+pub fn exhaust_descriptors() -> std::io::Result<Vec<std::fs::File>> {
+    let highest = std::fs::read_dir("/proc/self/fd")?
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u64>().ok())
+        .max()
+        .unwrap_or(2);
+    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit/setrlimit read and write one live rlimit.
+    unsafe {
+        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim), 0);
+        lim.rlim_cur = (highest + 16).min(lim.rlim_max);
+        assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &lim), 0);
+    }
+    let mut files = Vec::new();
+    loop {
+        match std::fs::File::open("/dev/null") {
+            Ok(f) => files.push(f),
+            Err(e) if e.raw_os_error() == Some(libc::EMFILE) => return Ok(files),
+            Err(e) => return Err(e),
+        }
+        assert!(files.len() < 10_000, "the descriptor limit did not take");
+    }
 }
 
 /// The state letter of process `pid` (`R`, `S`, `Z` for a zombie, ...) from
