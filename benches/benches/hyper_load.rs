@@ -28,10 +28,9 @@ mod proto;
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use loadgen::{Peer, Perf, Workload};
+use loadgen::{fmt_opt, ratio, Peer, Run, Tally, Windows, Workload};
 
 #[derive(Clone, Copy)]
 struct Scenario {
@@ -82,14 +81,11 @@ fn label(server: &str) -> &'static str {
 }
 
 struct Options {
-    warmup: Duration,
-    measure: Duration,
-    trace: Duration,
+    windows: Windows,
     rounds: usize,
     scenarios: Vec<Scenario>,
     servers: Vec<&'static str>,
     workers: Vec<usize>,
-    perf: bool,
 }
 
 fn usage(problem: &str) -> ! {
@@ -105,14 +101,16 @@ fn parse_options() -> Options {
     let quick = args.iter().any(|a| a == "--quick");
     args.retain(|a| a != "--quick");
     let mut opts = Options {
-        warmup: Duration::from_millis(if quick { 200 } else { 500 }),
-        measure: Duration::from_millis(if quick { 500 } else { 2000 }),
-        trace: Duration::from_millis(if quick { 300 } else { 1000 }),
+        windows: Windows {
+            warmup: Duration::from_millis(if quick { 200 } else { 500 }),
+            measure: Duration::from_millis(if quick { 500 } else { 2000 }),
+            trace: Duration::from_millis(if quick { 300 } else { 1000 }),
+            perf: true,
+        },
         rounds: if quick { 1 } else { 2 },
         scenarios: SCENARIOS.to_vec(),
         servers: SERVERS.to_vec(),
         workers: vec![1, 2],
-        perf: true,
     };
     let mut it = args.into_iter();
     while let Some(flag) = it.next() {
@@ -121,8 +119,8 @@ fn parse_options() -> Options {
             "--rounds" => opts.rounds = value().parse().unwrap_or_else(|_| usage("--rounds takes a number")),
             "--secs" => {
                 let secs: f64 = value().parse().unwrap_or_else(|_| usage("--secs takes seconds"));
-                opts.measure = Duration::from_secs_f64(secs);
-                opts.trace = Duration::from_secs_f64(secs / 2.0);
+                opts.windows.measure = Duration::from_secs_f64(secs);
+                opts.windows.trace = Duration::from_secs_f64(secs / 2.0);
             }
             "--scenario" => {
                 opts.scenarios = value()
@@ -152,7 +150,7 @@ fn parse_options() -> Options {
                     .map(|w| w.parse().ok().filter(|&w| w > 0).unwrap_or_else(|| usage("bad --workers")))
                     .collect()
             }
-            "--no-perf" => opts.perf = false,
+            "--no-perf" => opts.windows.perf = false,
             other => usage(&format!("unknown option {other:?}")),
         }
     }
@@ -188,101 +186,22 @@ fn answer_len(addr: SocketAddr, request: &[u8]) -> io::Result<usize> {
     }
 }
 
-struct Run {
-    requests: u64,
-    secs: f64,
-    cpu_ns: u64,
-    latencies: Vec<u32>,
-    trace_requests: u64,
-    syscalls: Option<BTreeMap<&'static str, u64>>,
-}
-
 fn run_once(opts: &Options, scenario: &Scenario, server: &str, workers: usize) -> io::Result<Run> {
     let exe = env!("CARGO_BIN_EXE_serve_hyper");
     let mut peer = Peer::start(exe, &[server, &workers.to_string()], &[0], true)?;
     let addr = peer.addr.expect("a server announces its address");
-    let pid = peer.pid();
     let one = (scenario.request)();
     let work = Workload {
         request: one.repeat(scenario.depth),
         response_len: answer_len(addr, &one)? * scenario.depth,
         conns: scenario.conns,
     };
-    let mut perf = if opts.perf { Some(Perf::attach(pid)?) } else { None };
-    let client = loadgen::start_client(addr, work, None)?;
-    let shared = &client.shared;
-    std::thread::sleep(opts.warmup);
-    if let Some(perf) = perf.as_mut() {
-        perf.ready()?;
-    }
-    let (ops0, cpu0, t0) = (shared.ops.load(Ordering::Relaxed), loadgen::cpu_ns(pid)?, Instant::now());
-    shared.record.store(true, Ordering::Relaxed);
-    std::thread::sleep(opts.measure);
-    shared.record.store(false, Ordering::Relaxed);
-    let (ops1, cpu1, t1) = (shared.ops.load(Ordering::Relaxed), loadgen::cpu_ns(pid)?, Instant::now());
-    let mut trace_ops = 0;
-    if let Some(perf) = perf.as_mut() {
-        perf.enable()?;
-        let ops2 = shared.ops.load(Ordering::Relaxed);
-        std::thread::sleep(opts.trace);
-        perf.disable()?;
-        trace_ops = shared.ops.load(Ordering::Relaxed) - ops2;
-    }
-    let latencies = client.finish()?;
-    let syscalls = perf.map(Perf::finish).transpose()?;
-    if !peer.alive() {
-        return Err(io::Error::other("the server died during the run"));
-    }
+    let mut run = loadgen::measure(&mut peer, addr, work, &opts.windows)?;
+    // An operation of the load generator is one batch of `depth` pipelined requests.
     let depth = scenario.depth as u64;
-    Ok(Run {
-        requests: (ops1 - ops0) * depth,
-        secs: (t1 - t0).as_secs_f64(),
-        cpu_ns: cpu1.saturating_sub(cpu0),
-        latencies,
-        trace_requests: trace_ops * depth,
-        syscalls,
-    })
-}
-
-#[derive(Default)]
-struct Tally {
-    requests: u64,
-    secs: f64,
-    cpu_ns: u64,
-    round_cpu_us: Vec<f64>,
-    latencies: Vec<u32>,
-    trace_requests: u64,
-    syscalls: BTreeMap<&'static str, u64>,
-    failures: usize,
-}
-
-impl Tally {
-    fn add(&mut self, run: Run) {
-        self.requests += run.requests;
-        self.secs += run.secs;
-        self.cpu_ns += run.cpu_ns;
-        if run.requests > 0 {
-            self.round_cpu_us.push(run.cpu_ns as f64 / run.requests as f64 / 1e3);
-        }
-        self.latencies.extend(run.latencies);
-        if let Some(counts) = run.syscalls {
-            self.trace_requests += run.trace_requests;
-            for (name, n) in counts {
-                *self.syscalls.entry(name).or_default() += n;
-            }
-        }
-    }
-
-    fn cpu_us(&self) -> Option<f64> {
-        (self.requests > 0).then(|| self.cpu_ns as f64 / self.requests as f64 / 1e3)
-    }
-
-    fn per_request(&self, names: &[&str]) -> Option<f64> {
-        (self.trace_requests > 0).then(|| {
-            names.iter().map(|n| self.syscalls.get(n).copied().unwrap_or(0)).sum::<u64>() as f64
-                / self.trace_requests as f64
-        })
-    }
+    run.ops *= depth;
+    run.trace_ops *= depth;
+    Ok(run)
 }
 
 const BREAKDOWN: &[(&str, &[&str])] = &[
@@ -293,17 +212,6 @@ const BREAKDOWN: &[(&str, &[&str])] = &[
     ("futex", &["futex"]),
 ];
 
-fn fmt(v: Option<f64>, digits: usize) -> String {
-    v.map_or("n/a".into(), |v| format!("{v:.digits$}"))
-}
-
-fn ratio(v: Option<f64>, base: Option<f64>) -> String {
-    match (v, base) {
-        (Some(v), Some(b)) if b > 0.0 => format!("{:.2}x", v / b),
-        _ => "—".into(),
-    }
-}
-
 fn main() {
     let mut opts = parse_options();
     if let Err(e) = proto::raise_nofile() {
@@ -312,9 +220,9 @@ fn main() {
     if let Err(e) = loadgen::pin_current_thread(&[1]) {
         eprintln!("hyper_load: cannot pin the load generator to core 1: {e}");
     }
-    if opts.perf && !loadgen::perf_works() {
+    if opts.windows.perf && !loadgen::perf_works() {
         eprintln!("hyper_load: `perf stat` does not work here; syscalls are not counted");
-        opts.perf = false;
+        opts.windows.perf = false;
     }
     let configs: Vec<(usize, &str)> =
         opts.workers.iter().flat_map(|&w| opts.servers.iter().map(move |&s| (w, s))).collect();
@@ -335,8 +243,8 @@ fn main() {
                             "hyper_load: [{done}/{total}] {} round {} {server} x{workers}: {:.0} req/s, {:.2} µs CPU/req",
                             scenario.title,
                             round + 1,
-                            run.requests as f64 / run.secs,
-                            run.cpu_ns as f64 / run.requests.max(1) as f64 / 1e3
+                            run.ops as f64 / run.secs,
+                            run.cpu_ns as f64 / run.ops.max(1) as f64 / 1e3
                         );
                         tally.add(run);
                     }
@@ -361,7 +269,7 @@ fn main() {
             tally.latencies.sort_unstable();
             let tally = &tallies[&(si, workers, server)];
             let tokio = tallies.get(&(si, workers, "tokio"));
-            let p = |q| fmt(loadgen::quantile(&tally.latencies, q).map(|ns| f64::from(ns) / 1e3), 0);
+            let p = |q| fmt_opt(loadgen::quantile(&tally.latencies, q).map(|ns| f64::from(ns) / 1e3), 0);
             let lo = tally.round_cpu_us.iter().copied().fold(f64::INFINITY, f64::min);
             let hi = tally.round_cpu_us.iter().copied().fold(0.0, f64::max);
             let spread =
@@ -372,17 +280,17 @@ fn main() {
                 "| {} | {workers} | {}{failed} | {} | {} | {} | {} | {} | {spread} | {} | {} |",
                 scenario.title,
                 label(server),
-                fmt((tally.secs > 0.0).then(|| tally.requests as f64 / tally.secs), 0),
+                fmt_opt(tally.rate(), 0),
                 p(0.5),
                 p(0.99),
-                fmt(tally.cpu_us(), 2),
-                ratio(tally.cpu_us(), tokio.and_then(Tally::cpu_us)),
-                fmt(tally.per_request(&["total"]), 2),
-                ratio(tally.per_request(&["total"]), tokio.and_then(|t| t.per_request(&["total"]))),
+                fmt_opt(tally.cpu_us_per_op(), 2),
+                ratio(tally.cpu_us_per_op(), tokio.and_then(Tally::cpu_us_per_op)),
+                fmt_opt(tally.per_op(&["total"]), 2),
+                ratio(tally.per_op(&["total"]), tokio.and_then(|t| t.per_op(&["total"]))),
             );
         }
     }
-    if !opts.perf {
+    if !opts.windows.perf {
         return;
     }
     println!("\n### Syscalls per request, by kind\n");
@@ -398,11 +306,11 @@ fn main() {
             print!("| {} | {workers} | {server} |", scenario.title);
             let mut listed = 0.0;
             for (_, names) in BREAKDOWN {
-                let v = tally.per_request(names);
+                let v = tally.per_op(names);
                 listed += v.unwrap_or(0.0);
-                print!(" {} |", fmt(v, 2));
+                print!(" {} |", fmt_opt(v, 2));
             }
-            println!(" {} |", fmt(tally.per_request(&["total"]).map(|t| (t - listed).max(0.0)), 2));
+            println!(" {} |", fmt_opt(tally.per_op(&["total"]).map(|t| (t - listed).max(0.0)), 2));
         }
     }
 }

@@ -35,10 +35,9 @@ mod proto;
 
 use std::collections::BTreeMap;
 use std::io;
-use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use loadgen::{Peer, Perf, Workload};
+use loadgen::{fmt_opt, ratio, Peer, Run, Tally, Windows, Workload};
 
 #[derive(Clone, Copy)]
 enum Kind {
@@ -114,15 +113,12 @@ impl Config {
 }
 
 struct Options {
-    warmup: Duration,
-    measure: Duration,
-    trace: Duration,
+    windows: Windows,
     rounds: usize,
     scenarios: Vec<Scenario>,
     configs: Vec<Config>,
     server_cpus: Vec<usize>,
     client_cpus: Vec<usize>,
-    perf: bool,
 }
 
 fn usage(problem: &str) -> ! {
@@ -140,9 +136,12 @@ fn parse_options() -> Options {
     let quick = quick_env || args.iter().any(|a| a == "--quick");
     args.retain(|a| a != "--quick");
     let mut opts = Options {
-        warmup: Duration::from_millis(if quick { 200 } else { 500 }),
-        measure: Duration::from_millis(if quick { 500 } else { 2000 }),
-        trace: Duration::from_millis(if quick { 300 } else { 1000 }),
+        windows: Windows {
+            warmup: Duration::from_millis(if quick { 200 } else { 500 }),
+            measure: Duration::from_millis(if quick { 500 } else { 2000 }),
+            trace: Duration::from_millis(if quick { 300 } else { 1000 }),
+            perf: true,
+        },
         rounds: if quick { 1 } else { 2 },
         scenarios: SCENARIOS.to_vec(),
         configs: Vec::new(),
@@ -154,7 +153,6 @@ fn parse_options() -> Options {
             .ok()
             .and_then(|s| loadgen::parse_cpus(&s))
             .unwrap_or(vec![1]),
-        perf: true,
     };
     let mut runtimes = vec!["crest", "tokio", "smol", "epoll"];
     let mut workers = vec![1, 2];
@@ -165,8 +163,8 @@ fn parse_options() -> Options {
             "--rounds" => opts.rounds = value().parse().unwrap_or_else(|_| usage("--rounds takes a number")),
             "--secs" => {
                 let secs: f64 = value().parse().unwrap_or_else(|_| usage("--secs takes seconds"));
-                opts.measure = Duration::from_secs_f64(secs);
-                opts.trace = Duration::from_secs_f64(secs / 2.0);
+                opts.windows.measure = Duration::from_secs_f64(secs);
+                opts.windows.trace = Duration::from_secs_f64(secs / 2.0);
             }
             "--scenario" => {
                 let keys = value();
@@ -204,7 +202,7 @@ fn parse_options() -> Options {
             "--client-cpus" => {
                 opts.client_cpus = loadgen::parse_cpus(&value()).unwrap_or_else(|| usage("bad --client-cpus"))
             }
-            "--no-perf" => opts.perf = false,
+            "--no-perf" => opts.windows.perf = false,
             other => usage(&format!("unknown option {other:?}")),
         }
     }
@@ -222,108 +220,17 @@ fn parse_options() -> Options {
 }
 
 /// One run of one server under one scenario.
-struct Run {
-    ops: u64,
-    secs: f64,
-    cpu_ns: u64,
-    latencies: Vec<u32>,
-    trace_ops: u64,
-    syscalls: Option<BTreeMap<&'static str, u64>>,
-}
-
 fn run_once(opts: &Options, scenario: &Scenario, config: &Config) -> io::Result<Run> {
     let exe = loadgen::peer_exe(config.runtime);
     let workers = config.workers.to_string();
     let mut peer = Peer::start(&exe, &[scenario.mode(), &workers], &opts.server_cpus, true)?;
     let addr = peer.addr.expect("a server announces its address");
-    let pid = peer.pid();
-    let mut perf = if opts.perf { Some(Perf::attach(pid)?) } else { None };
-    let threads_before = loadgen::threads(pid)?;
-
-    let client = loadgen::start_client(addr, scenario.workload(), None)?;
-    let shared = &client.shared;
-    std::thread::sleep(opts.warmup);
-    if let Some(perf) = perf.as_mut() {
-        perf.ready()?;
-    }
-
-    let (ops0, cpu0, t0) = (shared.ops.load(Ordering::Relaxed), loadgen::cpu_ns(pid)?, Instant::now());
-    shared.record.store(true, Ordering::Relaxed);
-    std::thread::sleep(opts.measure);
-    shared.record.store(false, Ordering::Relaxed);
-    let (ops1, cpu1, t1) = (shared.ops.load(Ordering::Relaxed), loadgen::cpu_ns(pid)?, Instant::now());
-
-    let mut trace_ops = 0;
-    if let Some(perf) = perf.as_mut() {
-        perf.enable()?;
-        let ops2 = shared.ops.load(Ordering::Relaxed);
-        std::thread::sleep(opts.trace);
-        perf.disable()?;
-        trace_ops = shared.ops.load(Ordering::Relaxed) - ops2;
-    }
-    let latencies = client.finish()?;
-    let syscalls = perf.map(Perf::finish).transpose()?;
-    if !peer.alive() {
-        return Err(io::Error::other("the server died during the run"));
-    }
-    if loadgen::threads(pid)? != threads_before {
+    let threads_before = loadgen::threads(peer.pid())?;
+    let run = loadgen::measure(&mut peer, addr, scenario.workload(), &opts.windows)?;
+    if loadgen::threads(peer.pid())? != threads_before {
         eprintln!("load: note: {} started or ended threads during the run", config.runtime);
     }
-    Ok(Run {
-        ops: ops1 - ops0,
-        secs: (t1 - t0).as_secs_f64(),
-        cpu_ns: cpu1.saturating_sub(cpu0),
-        latencies,
-        trace_ops,
-        syscalls,
-    })
-}
-
-/// Everything measured for one server in one scenario, over all rounds.
-#[derive(Default)]
-struct Tally {
-    ops: u64,
-    secs: f64,
-    cpu_ns: u64,
-    round_cpu_us: Vec<f64>,
-    latencies: Vec<u32>,
-    trace_ops: u64,
-    syscalls: BTreeMap<&'static str, u64>,
-    failures: usize,
-}
-
-impl Tally {
-    fn add(&mut self, run: Run) {
-        self.ops += run.ops;
-        self.secs += run.secs;
-        self.cpu_ns += run.cpu_ns;
-        if run.ops > 0 {
-            self.round_cpu_us.push(run.cpu_ns as f64 / run.ops as f64 / 1e3);
-        }
-        self.latencies.extend(run.latencies);
-        if let Some(counts) = run.syscalls {
-            self.trace_ops += run.trace_ops;
-            for (name, n) in counts {
-                *self.syscalls.entry(name).or_default() += n;
-            }
-        }
-    }
-
-    fn rate(&self) -> Option<f64> {
-        (self.secs > 0.0).then(|| self.ops as f64 / self.secs)
-    }
-
-    fn cpu_us_per_op(&self) -> Option<f64> {
-        (self.ops > 0).then(|| self.cpu_ns as f64 / self.ops as f64 / 1e3)
-    }
-
-    /// Calls per request of the named counters.
-    fn per_op(&self, names: &[&str]) -> Option<f64> {
-        (self.trace_ops > 0).then(|| {
-            names.iter().map(|n| self.syscalls.get(n).copied().unwrap_or(0)).sum::<u64>() as f64
-                / self.trace_ops as f64
-        })
-    }
+    Ok(run)
 }
 
 /// The columns of the syscall breakdown: a title and the counters it adds up.
@@ -337,17 +244,6 @@ const BREAKDOWN: &[(&str, &[&str])] = &[
     ("futex", &["futex"]),
     ("sched_yield", &["sched_yield"]),
 ];
-
-fn fmt_opt(v: Option<f64>, digits: usize) -> String {
-    v.map_or("n/a".to_string(), |v| format!("{v:.digits$}"))
-}
-
-fn ratio(v: Option<f64>, base: Option<f64>) -> String {
-    match (v, base) {
-        (Some(v), Some(b)) if b > 0.0 => format!("{:.2}x", v / b),
-        _ => "—".to_string(),
-    }
-}
 
 fn machine() -> String {
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
@@ -373,15 +269,15 @@ fn main() {
     if let Err(e) = loadgen::pin_current_thread(&opts.client_cpus) {
         eprintln!("load: cannot pin the load generator to {:?}: {e}", opts.client_cpus);
     }
-    if opts.perf && !loadgen::perf_works() {
+    if opts.windows.perf && !loadgen::perf_works() {
         eprintln!("load: `perf stat -e raw_syscalls:sys_enter` does not work here; syscalls are not counted");
-        opts.perf = false;
+        opts.windows.perf = false;
     }
     let total_runs = opts.scenarios.len() * opts.rounds * opts.configs.len();
     eprintln!(
         "load: {total_runs} runs of {:.1} s + {:.1} s (server on CPUs {:?}, load generator on {:?})",
-        opts.measure.as_secs_f64(),
-        opts.trace.as_secs_f64(),
+        opts.windows.measure.as_secs_f64(),
+        opts.windows.trace.as_secs_f64(),
         opts.server_cpus,
         opts.client_cpus
     );
@@ -434,8 +330,8 @@ fn main() {
         opts.server_cpus,
         opts.client_cpus,
         opts.rounds,
-        opts.measure.as_secs_f64(),
-        opts.trace.as_secs_f64()
+        opts.windows.measure.as_secs_f64(),
+        opts.windows.trace.as_secs_f64()
     );
     println!("| scenario | workers | server | req/s | p50 µs | p99 µs | server CPU µs/op | × tokio | per round | syscalls/op | × tokio |");
     println!("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
@@ -474,7 +370,7 @@ fn main() {
             );
         }
     }
-    if !opts.perf {
+    if !opts.windows.perf {
         return;
     }
     println!("\n### Syscalls per request, by kind\n");

@@ -6,7 +6,10 @@
 //!   loop over blocking-free sockets and libc, none of the runtimes under test; each
 //!   connection has one request in flight (closed loop);
 //! * [`cpu_ns`]: a process's CPU time (all threads, user + system) from procfs;
-//! * [`Perf`]: `perf stat` counting a process's syscalls over a window we open and close.
+//! * [`Perf`]: `perf stat` counting a process's syscalls over a window we open and close;
+//! * [`measure`], [`Run`] and [`Tally`]: one closed-loop run against a server (warm-up, a
+//!   CPU window, a syscall window) and the sum of a server's runs, shared by `load.rs` and
+//!   `hyper_load.rs`; [`fmt_opt`] and [`ratio`] print them.
 //!
 //! Included by several crates, each of which uses a part of it.
 #![allow(dead_code)]
@@ -525,4 +528,128 @@ pub fn peer_exe(name: &str) -> String {
         other => panic!("no peer named {other}"),
     };
     exe.to_string()
+}
+
+/// The windows of one closed-loop run: the warm-up, the window for the server's CPU time
+/// per operation (procfs), and, with `perf`, the window for its syscalls per operation.
+pub struct Windows {
+    pub warmup: Duration,
+    pub measure: Duration,
+    pub trace: Duration,
+    pub perf: bool,
+}
+
+/// What one closed-loop run against one server measured.
+pub struct Run {
+    /// Operations completed in the CPU window.
+    pub ops: u64,
+    pub secs: f64,
+    /// The server's CPU time (all threads, user + system) in the CPU window.
+    pub cpu_ns: u64,
+    pub latencies: Vec<u32>,
+    /// Operations completed in the syscall window.
+    pub trace_ops: u64,
+    pub syscalls: Option<BTreeMap<&'static str, u64>>,
+}
+
+/// Drives `work` against `peer` (listening at `addr`) through the [`Windows`]; fails if the
+/// server died during the run.
+pub fn measure(peer: &mut Peer, addr: SocketAddr, work: Workload, w: &Windows) -> io::Result<Run> {
+    let pid = peer.pid();
+    let mut perf = if w.perf { Some(Perf::attach(pid)?) } else { None };
+    let client = start_client(addr, work, None)?;
+    let shared = &client.shared;
+    std::thread::sleep(w.warmup);
+    if let Some(perf) = perf.as_mut() {
+        perf.ready()?;
+    }
+    let (ops0, cpu0, t0) = (shared.ops.load(Ordering::Relaxed), cpu_ns(pid)?, Instant::now());
+    shared.record.store(true, Ordering::Relaxed);
+    std::thread::sleep(w.measure);
+    shared.record.store(false, Ordering::Relaxed);
+    let (ops1, cpu1, t1) = (shared.ops.load(Ordering::Relaxed), cpu_ns(pid)?, Instant::now());
+    let mut trace_ops = 0;
+    if let Some(perf) = perf.as_mut() {
+        perf.enable()?;
+        let ops2 = shared.ops.load(Ordering::Relaxed);
+        std::thread::sleep(w.trace);
+        perf.disable()?;
+        trace_ops = shared.ops.load(Ordering::Relaxed) - ops2;
+    }
+    let latencies = client.finish()?;
+    let syscalls = perf.map(Perf::finish).transpose()?;
+    if !peer.alive() {
+        return Err(io::Error::other("the server died during the run"));
+    }
+    Ok(Run {
+        ops: ops1 - ops0,
+        secs: (t1 - t0).as_secs_f64(),
+        cpu_ns: cpu1.saturating_sub(cpu0),
+        latencies,
+        trace_ops,
+        syscalls,
+    })
+}
+
+/// Everything measured for one server in one scenario, over all rounds.
+#[derive(Default)]
+pub struct Tally {
+    pub ops: u64,
+    pub secs: f64,
+    pub cpu_ns: u64,
+    /// CPU µs per operation of each round, for the spread.
+    pub round_cpu_us: Vec<f64>,
+    pub latencies: Vec<u32>,
+    pub trace_ops: u64,
+    pub syscalls: BTreeMap<&'static str, u64>,
+    /// Rounds that failed (the server died or a socket call failed).
+    pub failures: usize,
+}
+
+impl Tally {
+    pub fn add(&mut self, run: Run) {
+        self.ops += run.ops;
+        self.secs += run.secs;
+        self.cpu_ns += run.cpu_ns;
+        if run.ops > 0 {
+            self.round_cpu_us.push(run.cpu_ns as f64 / run.ops as f64 / 1e3);
+        }
+        self.latencies.extend(run.latencies);
+        if let Some(counts) = run.syscalls {
+            self.trace_ops += run.trace_ops;
+            for (name, n) in counts {
+                *self.syscalls.entry(name).or_default() += n;
+            }
+        }
+    }
+
+    /// Operations per second.
+    pub fn rate(&self) -> Option<f64> {
+        (self.secs > 0.0).then(|| self.ops as f64 / self.secs)
+    }
+
+    pub fn cpu_us_per_op(&self) -> Option<f64> {
+        (self.ops > 0).then(|| self.cpu_ns as f64 / self.ops as f64 / 1e3)
+    }
+
+    /// Calls per operation of the named counters.
+    pub fn per_op(&self, names: &[&str]) -> Option<f64> {
+        (self.trace_ops > 0).then(|| {
+            names.iter().map(|n| self.syscalls.get(n).copied().unwrap_or(0)).sum::<u64>() as f64
+                / self.trace_ops as f64
+        })
+    }
+}
+
+/// `v` with `digits` decimals, or "n/a".
+pub fn fmt_opt(v: Option<f64>, digits: usize) -> String {
+    v.map_or("n/a".to_string(), |v| format!("{v:.digits$}"))
+}
+
+/// `v / base` as "1.23x", or "—".
+pub fn ratio(v: Option<f64>, base: Option<f64>) -> String {
+    match (v, base) {
+        (Some(v), Some(b)) if b > 0.0 => format!("{:.2}x", v / b),
+        _ => "—".to_string(),
+    }
 }
