@@ -22,8 +22,7 @@ pub mod task;
 #[doc(hidden)]
 pub mod task_api {
     pub use crate::runtime::join_set::JoinSet;
-    pub use crate::runtime::scheduler::blocking::spawn_blocking;
-    pub use crate::runtime::spawn::{id, spawn, spawn_local, try_id};
+    pub use crate::runtime::spawn::{id, spawn, spawn_blocking, spawn_local, try_id};
 }
 pub mod time;
 

@@ -211,7 +211,9 @@ impl Builder {
                     global_queue_interval: self.global_queue_interval,
                     timer_slack: self.timer_slack,
                 };
-                multi_thread::Handle::start(driver, blocking, config)?.1
+                multi_thread::Handle::start(driver, blocking, config, |h| {
+                    scheduler::Handle::MultiThread(h.clone())
+                })?
             }
         };
         let runtime = Runtime::from_parts(handle, self.timer_slack);

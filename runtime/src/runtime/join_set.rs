@@ -16,8 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 
-use super::scheduler::blocking::spawn_blocking;
-use super::spawn::{spawn, spawn_local};
+use super::spawn::{spawn, spawn_blocking, spawn_local};
 use crate::task::{AbortHandle, JoinError, JoinHandle};
 
 /// A set of spawned tasks, awaited in the order they finish.

@@ -1,4 +1,5 @@
-//! `crest::spawn`, `crest::task::spawn_local`, and `crest::task::id`: the task functions
+//! `crest::spawn`, `crest::task::spawn_local`, `spawn_blocking` and `crest::task::id`: the
+//! task functions
 //! that need a runtime, so they live above the task layer.
 
 use std::future::Future;
@@ -65,6 +66,31 @@ where
     F::Output: 'static,
 {
     scheduler::current_thread::spawn_local(future)
+}
+
+/// Runs `f` on a thread of the runtime's blocking pool and returns a handle to its result.
+///
+/// Use it for code that blocks: file I/O, CPU-heavy work, a synchronous library. The pool
+/// grows on demand (up to 512 threads by default) and idle threads exit after 10 seconds.
+/// A blocking task cannot be aborted once it has started.
+///
+/// ```
+/// crest::block_on(async {
+///     let sum = crest::task::spawn_blocking(|| (1..=100u64).sum::<u64>()).await.unwrap();
+///     assert_eq!(sum, 5050);
+/// });
+/// ```
+///
+/// # Panics
+/// Outside a runtime context.
+#[track_caller]
+pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    let handle = context::current();
+    handle.blocking().spawn(f, &handle)
 }
 
 /// The id of the task that is running on this thread.

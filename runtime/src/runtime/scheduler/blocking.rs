@@ -12,33 +12,8 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use super::{self as scheduler, context};
+use super::enter::EnterRuntime;
 use crate::task::{self, JoinHandle, Notified, Schedule, Task};
-
-/// Runs `f` on a thread of the runtime's blocking pool and returns a handle to its result.
-///
-/// Use it for code that blocks: file I/O, CPU-heavy work, a synchronous library. The pool
-/// grows on demand (up to 512 threads by default) and idle threads exit after 10 seconds.
-/// A blocking task cannot be aborted once it has started.
-///
-/// ```
-/// crest::block_on(async {
-///     let sum = crest::task::spawn_blocking(|| (1..=100u64).sum::<u64>()).await.unwrap();
-///     assert_eq!(sum, 5050);
-/// });
-/// ```
-///
-/// # Panics
-/// Outside a runtime context.
-#[track_caller]
-pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
-where
-    F: FnOnce() -> R + Send + 'static,
-    R: Send + 'static,
-{
-    let handle = context::current();
-    handle.blocking().spawn(f, &handle)
-}
 
 /// Pool settings.
 #[derive(Clone, Debug)]
@@ -90,7 +65,7 @@ impl Schedule for BlockingSchedule {
     fn schedule(&self, task: Notified) {
         // Only reached when a blocking task is aborted before it ran: queue it so a pool
         // thread observes the cancellation.
-        Spawner { pool: self.pool.clone() }.push(task, None);
+        drop(Spawner { pool: self.pool.clone() }.push(task));
     }
 
     fn release(&self, _task: &Task) -> Option<Task> {
@@ -135,8 +110,9 @@ impl Spawner {
         }
     }
 
+    /// Queues `f`; a thread started for it makes `runtime` its current one.
     #[track_caller]
-    pub(crate) fn spawn<F, R>(&self, f: F, handle: &scheduler::Handle) -> JoinHandle<R>
+    pub(crate) fn spawn<F, R, C: EnterRuntime>(&self, f: F, runtime: &C) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
@@ -145,24 +121,33 @@ impl Spawner {
         let (task, notified, join) = task::new_task(BlockingTask { f: Some(f) }, schedule, None);
         // Blocking tasks are not in the owned list: shutdown cannot drop a running closure.
         drop(task);
-        self.push(notified, Some(handle));
+        if let Some(state) = self.push(notified) {
+            self.start_thread(state, runtime);
+        }
         join
     }
 
-    fn push(&self, task: Notified, handle: Option<&scheduler::Handle>) {
+    /// Queues `task` and wakes an idle thread for it. Returns the pool's state, still
+    /// locked, when no thread is idle: the caller may start one (`start_thread`).
+    fn push(&self, task: Notified) -> Option<MutexGuard<'_, State>> {
         let mut state = self.pool.lock();
         if state.shutdown {
             drop(state);
             task.0.shutdown();
-            return;
+            return None;
         }
         state.queue.push_back(task);
         if state.num_idle > state.num_notify {
             state.num_notify += 1;
             self.pool.work.notify_one();
-            return;
+            return None;
         }
-        let Some(handle) = handle else { return };
+        Some(state)
+    }
+
+    /// Starts a thread for the task just queued, unless the pool is at its cap; the thread
+    /// makes `runtime` its current one.
+    fn start_thread<C: EnterRuntime>(&self, mut state: MutexGuard<'_, State>, runtime: &C) {
         if state.num_threads >= self.pool.config.max_threads {
             return; // A busy thread takes it when it is done.
         }
@@ -170,10 +155,10 @@ impl Spawner {
         let id = state.next_id;
         state.next_id += 1;
         let pool = self.pool.clone();
-        let handle = handle.clone();
+        let runtime = runtime.clone();
         let spawned = std::thread::Builder::new()
             .name(format!("{}-blocking-{id}", self.pool.config.thread_name))
-            .spawn(move || pool.run(handle));
+            .spawn(move || pool.run(runtime));
         match spawned {
             Ok(t) => {
                 state.num_threads += 1;
@@ -250,12 +235,12 @@ impl Pool {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn run(self: Arc<Self>, handle: scheduler::Handle) {
+    fn run<C: EnterRuntime>(self: Arc<Self>, runtime: C) {
         if let Some(slack) = self.config.timer_slack {
             let _ = crate::sys::thread::set_timer_slack(slack);
         }
-        let _current = context::set_current(&handle);
-        drop(handle);
+        let _current = runtime.enter(false);
+        drop(runtime);
         CURRENT_POOL.with(|p| p.set(Arc::as_ptr(&self)));
         let mut state = self.lock();
         'outer: loop {

@@ -22,10 +22,9 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread::ThreadId;
 use std::time::Duration;
 
+use super::blocking;
 use super::inject::Inject;
 use super::park::{Parker, Woken};
-use super::Handle as SchedulerHandle;
-use super::{blocking, context};
 use crate::driver::{self, Driver};
 use crate::runtime::metrics::RuntimeMetrics;
 use crate::runtime::metrics::Stats;
@@ -189,9 +188,9 @@ impl Handle {
         self.core_returned.notify_all();
     }
 
-    pub(crate) fn block_on<F: Future>(me: &Arc<Handle>, handle: &SchedulerHandle, future: F) -> F::Output {
-        let _runtime = context::enter_runtime();
-        let _current = context::set_current(handle);
+    /// Runs `future` to completion on this thread (which the caller made a runtime thread
+    /// with this runtime current), driving the scheduler while its core is free.
+    pub(crate) fn block_on<F: Future>(me: &Arc<Handle>, future: F) -> F::Output {
         let mut future = pin!(future);
         let waiter = Arc::new(BlockOnWaker { woken: AtomicBool::new(true), handle: me.clone() });
         let waker = Waker::from(waiter.clone());
@@ -227,12 +226,12 @@ impl Handle {
         }
     }
 
-    /// Runtime shutdown: cancels every task, empties the queues, shuts the driver down.
-    pub(crate) fn shutdown(me: &Arc<Handle>, handle: &SchedulerHandle) {
+    /// Runtime shutdown: cancels every task, empties the queues, shuts the driver down. The
+    /// caller made this runtime current, so task destructors run in its context.
+    pub(crate) fn shutdown(me: &Arc<Handle>) {
         if me.is_shutdown.swap(true, Ordering::AcqRel) {
             return;
         }
-        let _current = context::set_current(handle);
         match me.take_core() {
             Some(core) => {
                 let mut guard = CoreGuard::enter(me, core);
@@ -394,7 +393,7 @@ impl<'a> CoreGuard<'a> {
             // Past the cap, the task goes behind the queued ones, unless there are none (the
             // `block_on` future, like the injection queue and I/O, has its own turn in the
             // run loop).
-            if super::lifo_may_run(core.lifo_polls, || local.run_queue.borrow().is_empty()) {
+            if super::lifo::lifo_may_run(core.lifo_polls, || local.run_queue.borrow().is_empty()) {
                 core.lifo_polls = core.lifo_polls.saturating_add(1);
                 return Some(task);
             }

@@ -3,7 +3,9 @@
 pub(crate) mod blocking;
 pub(crate) mod context;
 pub(crate) mod current_thread;
+pub(crate) mod enter;
 pub(crate) mod inject;
+pub(crate) mod lifo;
 pub(crate) mod multi_thread;
 pub(crate) mod park;
 
@@ -19,21 +21,7 @@ use super::metrics::Stats;
 use super::stall;
 use crate::driver;
 use crate::task::{JoinHandle, OwnedTasks};
-
-/// Polls of the LIFO slot in a row before its task must let the queued ones go first: two
-/// tasks that wake each other forever must not starve the rest. Both flavors keep a LIFO
-/// slot (the task a running task woke runs next, while its data is hot in the cache) and
-/// follow [`lifo_may_run`].
-pub(crate) const MAX_LIFO_POLLS: u32 = 3;
-
-/// The LIFO rule of both flavors: the task in the slot runs next while fewer than
-/// [`MAX_LIFO_POLLS`] ran from the slot in a row, or when no task waits in the thread's
-/// queue for it to starve (the injection queue and I/O have their own turns).
-/// (`queue_is_empty` is asked only past the cap.)
-#[inline]
-pub(crate) fn lifo_may_run(polls_in_a_row: u32, queue_is_empty: impl FnOnce() -> bool) -> bool {
-    polls_in_a_row < MAX_LIFO_POLLS || queue_is_empty()
-}
+use enter::EnterRuntime;
 
 /// What the stall watchdog keeps of the scheduler: not an owning handle, or the runtime
 /// would keep itself alive.
@@ -79,9 +67,10 @@ impl Handle {
     /// Runs `future` to completion on this thread, driving the scheduler if this thread
     /// can (the current-thread scheduler's core is free) and otherwise waiting for it.
     pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _entered = self.enter(true);
         match self {
-            Handle::CurrentThread(h) => current_thread::Handle::block_on(h, self, future),
-            Handle::MultiThread(_) => multi_thread::Handle::block_on(self, future),
+            Handle::CurrentThread(h) => current_thread::Handle::block_on(h, future),
+            Handle::MultiThread(_) => multi_thread::Handle::block_on(future),
         }
     }
 
@@ -92,9 +81,10 @@ impl Handle {
         // Task destructors (and the blocking pool's unstarted closures) run here: in the
         // runtime's context, as their polls did.
         let _entered = context::enter_for_shutdown();
+        let _current = context::set_current(self);
         match self {
-            Handle::CurrentThread(h) => current_thread::Handle::shutdown(h, self),
-            Handle::MultiThread(h) => multi_thread::Handle::shutdown(h, self),
+            Handle::CurrentThread(h) => current_thread::Handle::shutdown(h),
+            Handle::MultiThread(h) => multi_thread::Handle::shutdown(h),
         }
         self.blocking().shutdown(timeout);
     }
@@ -167,5 +157,16 @@ impl Handle {
             Handle::CurrentThread(h) => h.num_tasks(),
             Handle::MultiThread(h) => h.num_tasks(),
         }
+    }
+}
+
+impl enter::EnterRuntime for Handle {
+    /// Dropped in field order: the current runtime, then the "driving" mark.
+    type Guard = (context::SetCurrentGuard, Option<context::RuntimeGuard>);
+
+    fn enter(&self, driving: bool) -> Self::Guard {
+        // First: a nested `block_on` panics before anything is changed.
+        let driving = driving.then(context::enter_runtime);
+        (context::set_current(self), driving)
     }
 }

@@ -22,8 +22,8 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
-use super::Handle as SchedulerHandle;
-use super::{blocking, context};
+use super::blocking;
+use super::enter::EnterRuntime;
 use super::{inject, park};
 use crate::driver::{self, Driver};
 use crate::runtime::metrics::RuntimeMetrics;
@@ -71,12 +71,14 @@ pub(crate) struct Handle {
 }
 
 impl Handle {
-    /// Builds the scheduler and starts its workers.
-    pub(crate) fn start(
+    /// Builds the scheduler and starts its workers, each of which makes the runtime that
+    /// `runtime` makes of the new handle its thread's current one.
+    pub(crate) fn start<C: EnterRuntime>(
         driver: Driver,
         blocking: blocking::Spawner,
         config: Config,
-    ) -> std::io::Result<(Arc<Handle>, SchedulerHandle)> {
+        runtime: impl FnOnce(&Arc<Handle>) -> C,
+    ) -> std::io::Result<C> {
         let n = config.worker_threads;
         let remotes = (0..n).map(|_| Remote { queue: LocalQueue::new(), parker: Parker::new() }).collect();
         let stats = Stats::new(n, |i| Some(format!("{}-{i}", config.thread_name)));
@@ -95,7 +97,7 @@ impl Handle {
             config,
             stats,
         });
-        let scheduler = SchedulerHandle::MultiThread(handle.clone());
+        let scheduler = runtime(&handle);
         for index in 0..n {
             let h = handle.clone();
             let s = scheduler.clone();
@@ -105,12 +107,13 @@ impl Handle {
             match spawned {
                 Ok(t) => handle.lock_workers().push(t),
                 Err(e) => {
-                    Handle::shutdown(&handle, &scheduler);
+                    let _current = scheduler.enter(false);
+                    Handle::shutdown(&handle);
                     return Err(e);
                 }
             }
         }
-        Ok((handle, scheduler))
+        Ok(scheduler)
     }
 
     fn lock_workers(&self) -> std::sync::MutexGuard<'_, Vec<std::thread::JoinHandle<()>>> {
@@ -148,10 +151,8 @@ impl Handle {
     }
 
     /// Runs `future` on the calling (non-worker) thread, parking it between polls; the
-    /// runtime's workers run the tasks it spawns.
-    pub(crate) fn block_on<F: Future>(handle: &SchedulerHandle, future: F) -> F::Output {
-        let _runtime = context::enter_runtime();
-        let _current = context::set_current(handle);
+    /// runtime's workers run the tasks it spawns. The caller made the runtime current.
+    pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
         let mut future = std::pin::pin!(future);
         let parker = Arc::new(BlockOnWaker { notified: Mutex::new(true), condvar: Condvar::new() });
         let waker = Waker::from(parker.clone());
@@ -172,8 +173,9 @@ impl Handle {
         }
     }
 
-    /// Stops the workers, then drops every task on this thread.
-    pub(crate) fn shutdown(me: &Arc<Handle>, handle: &SchedulerHandle) {
+    /// Stops the workers, then drops every task on this thread (the caller made this
+    /// runtime current, so task destructors run in its context).
+    pub(crate) fn shutdown(me: &Arc<Handle>) {
         if me.is_shutdown.swap(true, Ordering::AcqRel) {
             return;
         }
@@ -188,7 +190,6 @@ impl Handle {
                 let _ = w.join();
             }
         }
-        let _current = context::set_current(handle);
         me.owned.close_and_shutdown_all();
         for remote in me.remotes.iter() {
             while let Some(task) = remote.queue.pop() {

@@ -16,13 +16,13 @@ use std::cell::Cell;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::super::context;
-use super::super::{lifo_may_run, MAX_LIFO_POLLS};
+use super::super::enter::EnterRuntime;
+use super::super::lifo::{lifo_may_run, MAX_LIFO_POLLS};
 use super::idle::Idle;
 use super::inject::Inject;
 use super::park::{Woken, RECHECK, RECHECK_MAX};
 use super::queue::{LocalQueue, CAPACITY};
-use super::{Handle, SchedulerHandle};
+use super::Handle;
 use crate::runtime::metrics::Stats;
 use crate::task::Notified;
 
@@ -101,15 +101,14 @@ struct Worker {
 }
 
 /// The worker thread's body.
-pub(super) fn run(handle: Arc<Handle>, scheduler: SchedulerHandle, index: usize) {
+pub(super) fn run<C: EnterRuntime>(handle: Arc<Handle>, runtime: C, index: usize) {
     if let Some(slack) = handle.config.timer_slack {
         let _ = crate::sys::thread::set_timer_slack(slack);
     }
-    let _runtime = context::enter_runtime();
-    let _current = context::set_current(&scheduler);
+    let _entered = runtime.enter(true);
     let _stats = handle.stats.enter(index);
     let stats_arc = handle.stats.clone();
-    drop(scheduler);
+    drop(runtime);
     let ctx =
         WorkerCtx { handle: Arc::as_ptr(&handle), index, lifo: Cell::new(None), in_driver: Cell::new(false) };
     let prev = CURRENT_WORKER.with(|c| c.replace(&ctx as *const WorkerCtx));
