@@ -245,9 +245,7 @@ impl Handle {
                 // future cannot wait for an event that will never come. That thread
                 // empties its queues when it gives the core back (`CoreGuard::drop`).
                 me.owned.close_and_shutdown_all();
-                while let Some(task) = me.inject.pop() {
-                    drop(task);
-                }
+                me.inject.drop_all();
                 me.drop_foreign();
                 me.driver.shutdown();
             }

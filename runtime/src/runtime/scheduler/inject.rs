@@ -15,6 +15,7 @@
 //! it as it is.
 
 use std::collections::VecDeque;
+use std::sync::atomic::AtomicBool;
 
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 use crate::loom::sync::{Mutex, MutexGuard};
@@ -52,15 +53,21 @@ impl Inject {
     /// queue): then nobody will run it, and the queue is emptied so that no task keeps the
     /// scheduler's handle alive through its scheduler field (a cycle). True when the
     /// caller must wake a thread to run it.
-    pub(crate) fn push_remote(&self, task: Notified, is_shutdown: &std::sync::atomic::AtomicBool) -> bool {
+    pub(crate) fn push_remote(&self, task: Notified, is_shutdown: &AtomicBool) -> bool {
         self.push(task);
         if is_shutdown.load(std::sync::atomic::Ordering::Acquire) {
-            while let Some(task) = self.pop() {
-                drop(task);
-            }
+            self.drop_all();
             return false;
         }
         true
+    }
+
+    /// Empties the queue (shutdown): dropping a `Notified` only releases a reference. One
+    /// task at a time, without the lock held, since a drop may queue another task here.
+    pub(crate) fn drop_all(&self) {
+        while let Some(task) = self.pop() {
+            drop(task);
+        }
     }
 
     pub(crate) fn push(&self, task: Notified) {

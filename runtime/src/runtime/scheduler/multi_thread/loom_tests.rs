@@ -322,7 +322,7 @@ impl Pool {
         for queue in self.queues.iter() {
             while queue.pop().is_some() {}
         }
-        while self.inject.pop().is_some() {}
+        self.inject.drop_all();
     }
 }
 

@@ -196,9 +196,7 @@ impl Handle {
                 drop(task);
             }
         }
-        while let Some(task) = me.inject.pop() {
-            drop(task);
-        }
+        me.inject.drop_all();
         me.driver_lock.lock().unwrap_or_else(|p| p.into_inner()).shutdown();
     }
 
